@@ -1,0 +1,74 @@
+"""The Litestar application: the only place that knows about HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from control_plane.api.dependencies import (
+    provide_db_session,
+    provide_principal,
+    provide_queue,
+    provide_settings,
+)
+from control_plane.api.problems import EXCEPTION_HANDLERS
+from control_plane.api.routes.health import live, ready
+from control_plane.api.routes.imports import ImportController
+from control_plane.db.engine import create_engine, create_session_factory
+from control_plane.integrations.queue import ArqJobQueue, create_redis
+from control_plane.logging import configure_logging
+from control_plane.settings import Settings, get_settings
+
+API_VERSION = "0.1.0"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the app; ``settings`` lets tests point it at their own database."""
+    settings = settings or get_settings()
+    configure_logging()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        engine = create_engine(settings.database)
+        redis = create_redis(settings.redis)
+        app.state.settings = settings
+        app.state.sessions = create_session_factory(engine)
+        app.state.queue = ArqJobQueue(redis, settings.redis.queue_name)
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            await engine.dispose()
+
+    return Litestar(
+        route_handlers=[ImportController, live, ready],
+        lifespan=[lifespan],
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "queue": Provide(provide_queue, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "principal": Provide(provide_principal),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.api.max_body_bytes,
+        cors_config=CORSConfig(allow_origins=[]),
+        debug=settings.api.debug,
+        openapi_config=OpenAPIConfig(
+            title="Import Control Plane",
+            version=API_VERSION,
+            description="Import vendors' product catalogs from commerce providers.",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", description="API key or JWT")
+                }
+            ),
+            security=[{"bearer": []}],
+        ),
+    )

@@ -1,0 +1,22 @@
+"""Liveness (the process answers) and readiness (its dependencies answer)."""
+
+from __future__ import annotations
+
+from litestar import Response, get
+from litestar.datastructures import State
+
+from control_plane.api.schemas import Readiness
+from control_plane.services.health import check_readiness
+
+
+@get("/health/live", tags=["health"], summary="The process is up")
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/health/ready", tags=["health"], summary="PostgreSQL and Redis are reachable")
+async def ready(state: State) -> Response[Readiness]:
+    checks = await check_readiness(state.sessions, state.queue)
+    ok = all(check.ok for check in checks)
+    body = Readiness(status="ok" if ok else "unavailable", checks={c.name: c.detail for c in checks})
+    return Response(body, status_code=200 if ok else 503, headers={} if ok else {"Retry-After": "5"})

@@ -1,0 +1,130 @@
+"""Import job endpoints: thin shells over :class:`ImportService`.
+
+Commit points are decided here (the edge owns the transaction): the job row
+is committed *before* it is enqueued, then its QUEUED state is committed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from litestar import Controller, Response, get, post
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+
+from control_plane.api.dependencies import AppSettings, Caller, DbSession, Queue
+from control_plane.api.schemas import CreateImport, Event, EventList, Job, JobList, Submitted
+from control_plane.db.repositories.jobs import JobFilter
+from control_plane.domain.errors import InvalidRequest
+from control_plane.domain.jobs import JobStatus
+from control_plane.domain.providers import Provider
+from control_plane.services.imports import EnqueueOutcome, ImportRequest, ImportService
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(name="Idempotency-Key", min_length=1, max_length=200, description="Repeat-safe key."),
+]
+
+
+def _submitted(outcome: EnqueueOutcome, *, replayed: bool, status: int) -> Response[Submitted]:
+    body = Submitted(
+        Job.of(outcome.job), enqueued=outcome.enqueued, replayed=replayed, message=outcome.message
+    )
+    headers = {"Location": f"/api/v1/imports/{outcome.job.id}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(body, status_code=status, headers=headers)
+
+
+class ImportController(Controller):
+    path = "/api/v1/imports"
+    tags = ["imports"]
+
+    @post("/", status_code=HTTP_202_ACCEPTED, summary="Submit an import")
+    async def submit(
+        self,
+        data: JSONBody[CreateImport],
+        principal: Caller,
+        db_session: DbSession,
+        queue: Queue,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Submitted]:
+        service = ImportService(db_session, actor=principal)
+        request = ImportRequest(
+            integration_id=data.integration_id,
+            options=_options(data),
+            correlation_id=data.correlation_id,
+        )
+        submission = await service.submit(request, idempotency_key=idempotency_key)
+        await db_session.commit()  # phase 1: the job is durable before Redis sees it
+        if not submission.created:
+            replay = EnqueueOutcome(
+                submission.job,
+                enqueued=submission.job.status != JobStatus.PENDING,
+                message="original job returned for this Idempotency-Key",
+            )
+            return _submitted(replay, replayed=True, status=HTTP_200_OK)
+        outcome = await service.enqueue(submission.job, queue)
+        await db_session.commit()  # phase 2: QUEUED (or the failed attempt) recorded
+        return _submitted(outcome, replayed=False, status=HTTP_202_ACCEPTED)
+
+    @get("/", summary="List import jobs, newest first")
+    async def list_jobs(
+        self,
+        principal: Caller,
+        db_session: DbSession,
+        settings: AppSettings,
+        status: FromQuery[JobStatus | None] = None,
+        provider: FromQuery[Provider | None] = None,
+        company_id: FromQuery[uuid.UUID | None] = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        limit: Annotated[
+            int | None, QueryParameter(ge=1, description="Page size, at most the configured maximum.")
+        ] = None,
+    ) -> JobList:
+        if limit is not None and limit > settings.api.max_page_size:
+            raise InvalidRequest(f"limit may be at most {settings.api.max_page_size}", field="limit")
+        page_size = limit or settings.api.default_page_size
+        filters = JobFilter(
+            company_scope=principal.company_scope(), company_id=company_id, status=status, provider=provider
+        )
+        page = await ImportService(db_session, actor=principal).list(filters, cursor=cursor, limit=page_size)
+        return JobList(items=[Job.of(job) for job in page.items], next_cursor=page.next_cursor)
+
+    @get("/{job_id:uuid}", summary="One import job")
+    async def get_job(self, job_id: FromPath[uuid.UUID], principal: Caller, db_session: DbSession) -> Job:
+        return Job.of(await ImportService(db_session, actor=principal).get(job_id))
+
+    @get("/{job_id:uuid}/events", summary="The job's timeline")
+    async def job_events(
+        self, job_id: FromPath[uuid.UUID], principal: Caller, db_session: DbSession
+    ) -> EventList:
+        events = await ImportService(db_session, actor=principal).events(job_id)
+        return EventList(items=[Event.of(event) for event in events])
+
+    @post("/{job_id:uuid}/cancel", status_code=HTTP_202_ACCEPTED, summary="Cancel an import")
+    async def cancel(self, job_id: FromPath[uuid.UUID], principal: Caller, db_session: DbSession) -> Job:
+        job = await ImportService(db_session, actor=principal).cancel(job_id)
+        await db_session.commit()
+        return Job.of(job)
+
+    @post("/{job_id:uuid}/retry", status_code=HTTP_202_ACCEPTED, summary="Retry a failed or cancelled import")
+    async def retry(
+        self, job_id: FromPath[uuid.UUID], principal: Caller, db_session: DbSession, queue: Queue
+    ) -> Response[Submitted]:
+        service = ImportService(db_session, actor=principal)
+        job = await service.retry(job_id)
+        await db_session.commit()
+        outcome = await service.enqueue(job, queue)
+        await db_session.commit()
+        return _submitted(outcome, replayed=False, status=HTTP_202_ACCEPTED)
+
+
+def _options(data: CreateImport) -> dict[str, object]:
+    options: dict[str, object] = {"include_images": data.options.include_images}
+    if data.options.updated_since is not None:
+        options["updated_since"] = data.options.updated_since.isoformat()
+    if data.options.max_products is not None:
+        options["max_products"] = data.options.max_products
+    return options

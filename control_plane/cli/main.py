@@ -1,0 +1,27 @@
+"""`importctl`: the operator's command line."""
+
+from __future__ import annotations
+
+import click
+
+from control_plane.cli.db import db
+from control_plane.cli.demo import demo
+from control_plane.cli.settings import settings_command
+from control_plane.cli.stack import stack
+from control_plane.cli.tenants import tenants
+
+
+@click.group()
+def cli() -> None:
+    """Import Control Plane: run the stack, manage tenants, inspect the system."""
+
+
+cli.add_command(stack)
+cli.add_command(db)
+cli.add_command(tenants)
+cli.add_command(demo)
+cli.add_command(settings_command)
+
+
+def main() -> None:
+    cli()

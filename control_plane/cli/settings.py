@@ -1,0 +1,21 @@
+"""Print every setting with its environment variable, value and meaning."""
+
+from __future__ import annotations
+
+import click
+from pydantic import SecretStr
+
+from control_plane.settings import SECTIONS
+
+
+@click.command("settings")
+def settings_command() -> None:
+    """Show every setting (secrets masked), its environment variable and what it is for."""
+    for section in SECTIONS:
+        instance = section()
+        prefix = section.model_config.get("env_prefix", "")
+        click.echo(f"[{section.__name__}] {(section.__doc__ or '').strip()}")
+        for name, field in section.model_fields.items():
+            value = getattr(instance, name)
+            shown = "********" if isinstance(value, SecretStr) else value
+            click.echo(f"  {prefix}{name.upper()}={shown}  # {field.description}")

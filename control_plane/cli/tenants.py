@@ -1,0 +1,75 @@
+"""Operator commands to onboard companies, integrations and API keys."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from control_plane.cli.session import run_in_session
+from control_plane.domain.principals import Role, Tier
+from control_plane.domain.providers import Provider
+from control_plane.services.tenants import TenantService
+from control_plane.settings import Settings
+
+
+def _service(session: AsyncSession, settings: Settings) -> TenantService:
+    return TenantService(session, settings.auth.api_key_pepper.get_secret_value())
+
+
+@click.group()
+def tenants() -> None:
+    """Companies, integrations and API keys."""
+
+
+@tenants.command("create-company")
+@click.option("--name", required=True)
+@click.option("--slug", required=True, help="Short unique handle, e.g. acme-coffee.")
+@click.option("--tier", type=click.Choice([t.value for t in Tier]), default=Tier.BASIC.value)
+def create_company(name: str, slug: str, tier: str) -> None:
+    """Create a company."""
+
+    async def action(session: AsyncSession, settings: Settings) -> str:
+        company = await _service(session, settings).create_company(name=name, slug=slug, tier=Tier(tier))
+        return str(company.id)
+
+    click.echo(run_in_session(action))
+
+
+@tenants.command("add-integration")
+@click.option("--company", "slug", required=True, help="Company slug.")
+@click.option("--provider", type=click.Choice([p.value for p in Provider]), required=True)
+@click.option("--name", required=True)
+@click.option("--base-url", required=True)
+@click.option("--settings-json", default="{}", help="Provider account settings as JSON.")
+def add_integration(slug: str, provider: str, name: str, base_url: str, settings_json: str) -> None:
+    """Connect a company to a provider account."""
+
+    async def action(session: AsyncSession, settings: Settings) -> str:
+        service = _service(session, settings)
+        integration = await service.add_integration(
+            company=await service.company(slug),
+            provider=Provider(provider),
+            name=name,
+            base_url=base_url,
+            account_settings=json.loads(settings_json),
+        )
+        return str(integration.id)
+
+    click.echo(run_in_session(action))
+
+
+@tenants.command("create-key")
+@click.option("--company", "slug", default=None, help="Company slug (vendor keys).")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", required=True, help="What the key is for.")
+def create_key(slug: str | None, role: str, name: str) -> None:
+    """Issue an API key; it is printed once and never stored in plain text."""
+
+    async def action(session: AsyncSession, settings: Settings) -> str:
+        service = _service(session, settings)
+        company = await service.company(slug) if slug else None
+        return (await service.issue_key(company=company, role=Role(role), name=name)).key
+
+    click.echo(run_in_session(action))

@@ -1,0 +1,27 @@
+"""Engine and session factory for the asyncpg driver."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from control_plane.settings import DatabaseSettings
+
+
+def create_engine(settings: DatabaseSettings, *, database: str | None = None) -> AsyncEngine:
+    """An engine whose connections fail fast and carry a statement timeout."""
+    server_settings = {"application_name": "import-control-plane"}
+    if settings.statement_timeout_ms:
+        server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
+    return create_async_engine(
+        settings.url(database),
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_pre_ping=True,
+        pool_timeout=settings.connect_timeout_s,
+        connect_args={"timeout": settings.connect_timeout_s, "server_settings": server_settings},
+    )
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # expire_on_commit=False: handlers read rows after committing them.
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

@@ -1,0 +1,125 @@
+"""Import jobs and their append-only event timeline."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from control_plane.db.models import ImportJob, JobEvent
+from control_plane.domain.jobs import JobStatus
+from control_plane.domain.pagination import Keyset
+from control_plane.domain.providers import Provider
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """What a listing may be narrowed to; ``company_scope`` is the tenant fence."""
+
+    company_scope: uuid.UUID | None
+    company_id: uuid.UUID | None = None
+    status: JobStatus | None = None
+    provider: Provider | None = None
+
+
+class JobRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, job: ImportJob) -> ImportJob:
+        self._session.add(job)
+        await self._session.flush()
+        return job
+
+    async def get(self, job_id: uuid.UUID, *, company_scope: uuid.UUID | None) -> ImportJob | None:
+        query = sa.select(ImportJob).where(ImportJob.id == job_id)
+        if company_scope is not None:
+            query = query.where(ImportJob.company_id == company_scope)
+        result = await self._session.execute(query)
+        return result.scalar_one_or_none()
+
+    async def get_for_update(self, job_id: uuid.UUID, *, company_scope: uuid.UUID | None) -> ImportJob | None:
+        """Lock the row so concurrent cancels/retries serialise on it."""
+        query = sa.select(ImportJob).where(ImportJob.id == job_id).with_for_update()
+        if company_scope is not None:
+            query = query.where(ImportJob.company_id == company_scope)
+        result = await self._session.execute(query)
+        return result.scalar_one_or_none()
+
+    async def get_by_idempotency_key(self, company_id: uuid.UUID, key: str) -> ImportJob | None:
+        result = await self._session.execute(
+            sa.select(ImportJob).where(ImportJob.company_id == company_id, ImportJob.idempotency_key == key)
+        )
+        return result.scalar_one_or_none()
+
+    async def list(self, filters: JobFilter, *, after: Keyset | None, limit: int) -> Sequence[ImportJob]:
+        """Newest first, keyset-paginated on (requested_at, id)."""
+        query = sa.select(ImportJob)
+        for column, value in (
+            (ImportJob.company_id, filters.company_scope),
+            (ImportJob.company_id, filters.company_id),
+            (ImportJob.status, filters.status),
+            (ImportJob.provider, filters.provider),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if after is not None:
+            query = query.where(
+                sa.tuple_(ImportJob.requested_at, ImportJob.id)
+                < sa.tuple_(sa.literal(after.created_at), sa.literal(after.id))
+            )
+        query = query.order_by(ImportJob.requested_at.desc(), ImportJob.id.desc()).limit(limit)
+        result = await self._session.execute(query)
+        return result.scalars().all()
+
+    async def move(
+        self, job_id: uuid.UUID, *, allowed_from: Iterable[JobStatus], to: JobStatus, **values: Any
+    ) -> ImportJob | None:
+        """Conditionally change status: the update happens only from an allowed state.
+
+        Returns the updated job, or None when another writer got there first
+        (e.g. a worker claimed the job before the API marked it QUEUED).
+        """
+        statement = (
+            sa.update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.status.in_(list(allowed_from)))
+            .values(status=to, **values)
+            .returning(ImportJob)
+            .execution_options(synchronize_session="fetch")
+        )
+        result = await self._session.execute(statement)
+        return result.scalar_one_or_none()
+
+    async def add_event(
+        self,
+        job_id: uuid.UUID,
+        *,
+        kind: str,
+        actor: str,
+        from_status: JobStatus | None = None,
+        to_status: JobStatus | None = None,
+        message: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        self._session.add(
+            JobEvent(
+                job_id=job_id,
+                kind=kind,
+                actor=actor,
+                from_status=from_status.value if from_status else None,
+                to_status=to_status.value if to_status else None,
+                message=message,
+                data=data or {},
+            )
+        )
+        await self._session.flush()
+
+    async def events(self, job_id: uuid.UUID) -> Sequence[JobEvent]:
+        result = await self._session.execute(
+            sa.select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id)
+        )
+        return result.scalars().all()

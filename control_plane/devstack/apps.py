@@ -1,0 +1,139 @@
+"""The application processes: the HTTP API (uvicorn) and the arq workers.
+
+They talk to every dependency through the toxiproxy listeners configured in
+Settings, exactly as in production-like drills.  Before launching, each
+module is imported in a throwaway interpreter so a broken import is reported
+with its traceback instead of as a vague readiness timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import httpx
+import redis
+
+from control_plane.devstack import redis_server
+from control_plane.devstack.paths import StackPaths
+from control_plane.devstack.process import StackError, connected_to, owns, read_pid, spawn
+from control_plane.devstack.service import Service
+from control_plane.settings import Settings
+
+API = "api"
+API_MODULE = "control_plane.api.app"
+WORKER_SETTINGS = "workers.main.WorkerSettings"
+_WORKER_NAME = re.compile(r"^worker-(\d+)$")
+_HEALTH_SUFFIX = ":health-check"  # arq's default health-check key suffix
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+def check_importable(module: str) -> None:
+    """Raise a StackError carrying the traceback if ``module`` does not import."""
+    result = subprocess.run(  # noqa: S603 - our own interpreter, fixed module name
+        [sys.executable, "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(),
+        check=False,
+    )
+    if result.returncode != 0:
+        detail = "\n".join(result.stderr.strip().splitlines()[-12:])
+        raise StackError(f"{module} does not import yet:\n{detail}")
+
+
+def _launch_api(settings: Settings, paths: StackPaths) -> subprocess.Popen[bytes]:
+    check_importable(API_MODULE)
+    argv = [
+        sys.executable,
+        *("-m", "uvicorn", f"{API_MODULE}:create_app", "--factory"),
+        *("--host", settings.api.host, "--port", str(settings.api.port)),
+    ]
+    return spawn(paths, API, argv, env=_env())
+
+
+def _api_live(settings: Settings) -> bool:
+    try:
+        response = httpx.get(f"{settings.api.base_url}/health/live", timeout=1.0)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
+def api_service(settings: Settings, paths: StackPaths) -> Service:
+    return Service(
+        name=API,
+        marker=f"{API_MODULE}:create_app",
+        launch=lambda _report: _launch_api(settings, paths),
+        probe=lambda: _api_live(settings),
+        port=settings.api.port,
+        stop_signal=signal.SIGTERM,
+    )
+
+
+def worker_name(index: int) -> str:
+    return f"worker-{index}"
+
+
+def worker_indices(settings: Settings, paths: StackPaths) -> list[int]:
+    """Configured workers plus any left running by an earlier, larger setting."""
+    found = set(range(1, settings.stack.workers + 1))
+    if paths.run.is_dir():
+        for pid_file in paths.run.glob("worker-*.pid"):
+            match = _WORKER_NAME.match(pid_file.stem)
+            if match:
+                found.add(int(match.group(1)))
+    return sorted(found)
+
+
+def _health_key(settings: Settings) -> str:
+    return settings.redis.queue_name + _HEALTH_SUFFIX
+
+
+def _any_worker_alive(paths: StackPaths) -> bool:
+    pids = (read_pid(path) for path in paths.run.glob("worker-*.pid"))
+    return any(pid is not None and owns(pid, WORKER_SETTINGS) for pid in pids)
+
+
+def _launch_worker(settings: Settings, paths: StackPaths, index: int) -> subprocess.Popen[bytes]:
+    check_importable(WORKER_SETTINGS.rsplit(".", 1)[0])
+    if not _any_worker_alive(paths):
+        # A health key left by a killed worker would make readiness pass too early.
+        with redis_server.client(settings) as conn:
+            conn.delete(_health_key(settings))
+    argv = [sys.executable, "-m", "arq", WORKER_SETTINGS]
+    name = worker_name(index)
+    return spawn(paths, name, argv, env=_env(ICP_WORKER_NAME=name))
+
+
+def _worker_healthy(settings: Settings, paths: StackPaths, index: int) -> bool:
+    """Connected to Redis, and arq's health-check key written (after its startup hook)."""
+    pid = read_pid(paths.pid_file(worker_name(index)))
+    if pid is None or not connected_to(pid, settings.redis.port):
+        return False
+    try:
+        with redis_server.client(settings) as conn:
+            return bool(conn.exists(_health_key(settings)))
+    except (redis.RedisError, OSError):
+        return False
+
+
+def worker_service(settings: Settings, paths: StackPaths, index: int) -> Service:
+    return Service(
+        name=worker_name(index),
+        marker=WORKER_SETTINGS,
+        launch=lambda _report: _launch_worker(settings, paths, index),
+        probe=lambda: _worker_healthy(settings, paths, index),
+        stop_signal=signal.SIGTERM,
+        stop_timeout_s=30.0,
+    )

@@ -1,0 +1,94 @@
+"""Redis: the work queue, configured for durability over speed.
+
+The queue is volatile by design (PostgreSQL is the authority), but AOF with
+``everysec`` plus RDB snapshots keeps a restart from silently dropping most
+queued jobs, and ``noeviction`` makes memory pressure fail loudly instead of
+evicting jobs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import redis
+
+from control_plane.devstack.paths import StackPaths
+from control_plane.devstack.process import StackError, spawn
+from control_plane.devstack.service import Service
+from control_plane.settings import Settings
+
+NAME = "redis"
+
+
+def find_binary() -> Path:
+    found = shutil.which("redis-server")
+    if found is None:
+        raise StackError("redis-server not found; run scripts/bootstrap.sh", NAME)
+    return Path(found)
+
+
+def config_text(settings: Settings, data_dir: Path) -> str:
+    """The generated redis.conf; every start rewrites it from the settings."""
+    password = settings.redis.password
+    lines = [
+        "# Written by `importctl stack up`; edits are overwritten.",
+        "bind 127.0.0.1",
+        f"port {settings.stack.redis_port}",
+        "protected-mode yes",
+        "daemonize no",
+        'logfile ""',
+        f'dir "{data_dir}"',
+        "appendonly yes",
+        "appendfsync everysec",
+        'appendfilename "appendonly.aof"',
+        "aof-use-rdb-preamble yes",
+        'dbfilename "dump.rdb"',
+        "save 3600 1 300 100 60 10000",
+        "maxmemory-policy noeviction",
+    ]
+    if password is not None:
+        lines.append(f'requirepass "{password.get_secret_value()}"')
+    return "\n".join(lines) + "\n"
+
+
+def client(settings: Settings, *, direct: bool = True) -> redis.Redis:
+    """A client for the real server (``direct``) or through the toxiproxy listener."""
+    password = settings.redis.password
+    return redis.Redis(
+        host="127.0.0.1" if direct else settings.redis.host,
+        port=settings.stack.redis_port if direct else settings.redis.port,
+        db=settings.redis.database,
+        password=password.get_secret_value() if password else None,
+        socket_connect_timeout=1.0,
+        socket_timeout=2.0,
+    )
+
+
+def _launch(paths: StackPaths, settings: Settings) -> subprocess.Popen[bytes]:
+    data_dir = paths.data(NAME)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    conf = data_dir / "redis.conf"
+    conf.write_text(config_text(settings, data_dir))
+    return spawn(paths, NAME, [str(find_binary()), str(conf)])
+
+
+def _probe(settings: Settings) -> bool:
+    try:
+        with client(settings) as conn:
+            return bool(conn.ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+def service(settings: Settings, paths: StackPaths) -> Service:
+    return Service(
+        name=NAME,
+        marker="redis-server",
+        launch=lambda _report: _launch(paths, settings),
+        probe=lambda: _probe(settings),
+        port=settings.stack.redis_port,
+        stop_signal=signal.SIGTERM,
+    )

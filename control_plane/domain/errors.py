@@ -1,0 +1,63 @@
+"""Domain errors: what went wrong, in terms a client or operator can act on.
+
+The edges translate these: the API into RFC 9457 problem responses, the
+workers into retry or fail decisions.  No framework is imported here.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class; ``code`` is a stable machine-readable identifier."""
+
+    code = "domain_error"
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+
+
+class InvalidRequest(DomainError):
+    """The request is well-formed but names something that cannot be used."""
+
+    code = "invalid_request"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+    def __init__(self, current: str, target: str) -> None:
+        super().__init__(f"a job in state {current} cannot move to {target}")
+        self.current = current
+        self.target = target
+
+
+class IdempotencyMismatch(Conflict):
+    code = "idempotency_key_reused"
+
+
+class AuthenticationFailed(DomainError):
+    code = "authentication_failed"
+
+
+class DependencyUnavailable(DomainError):
+    """A dependency (database, queue, storage) cannot be reached right now."""
+
+    code = "dependency_unavailable"
+
+    def __init__(self, dependency: str, detail: str) -> None:
+        super().__init__(detail)
+        self.dependency = dependency

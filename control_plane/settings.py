@@ -1,0 +1,174 @@
+"""Typed settings, one object per section, read from the environment only.
+
+Every field is documented; ``importctl settings`` prints them all with their
+environment variable names.  Defaults match the local stack started by
+``importctl stack up``: applications talk to every dependency through a named
+toxiproxy proxy, so chaos drills need no reconfiguration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class _Section(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    """How the applications reach PostgreSQL, the authority for every job."""
+
+    model_config = SettingsConfigDict(env_prefix="ICP_DB_", extra="ignore", frozen=True)
+
+    host: str = Field("127.0.0.1", description="PostgreSQL host (the toxiproxy listener locally).")
+    port: int = Field(15432, description="PostgreSQL port seen by the applications (the `postgres` proxy).")
+    user: str = Field("icp", description="Database role.")
+    password: SecretStr = Field(SecretStr("icp-local"), description="Password of the database role.")
+    name: str = Field("import_control_plane", description="Database name.")
+    pool_size: int = Field(10, ge=1, description="Connections kept open per process.")
+    max_overflow: int = Field(10, ge=0, description="Extra connections allowed under burst.")
+    connect_timeout_s: float = Field(5.0, gt=0, description="Seconds to wait for a new connection.")
+    statement_timeout_ms: int = Field(30_000, ge=0, description="Server-side statement timeout; 0 disables.")
+
+    def url(self, database: str | None = None) -> str:
+        """SQLAlchemy URL for the asyncpg driver, optionally for another database."""
+        pw = self.password.get_secret_value()
+        return f"postgresql+asyncpg://{self.user}:{pw}@{self.host}:{self.port}/{database or self.name}"
+
+
+class RedisSettings(_Section):
+    """How the applications reach Redis, the (volatile) work queue."""
+
+    model_config = SettingsConfigDict(env_prefix="ICP_REDIS_", extra="ignore", frozen=True)
+
+    host: str = Field("127.0.0.1", description="Redis host (the toxiproxy listener locally).")
+    port: int = Field(16379, description="Redis port seen by the applications (the `redis` proxy).")
+    database: int = Field(0, ge=0, le=15, description="Redis logical database.")
+    password: SecretStr | None = Field(None, description="Redis password, if any.")
+    queue_name: str = Field("icp:queue", description="arq queue the import jobs are enqueued on.")
+    connect_timeout_s: float = Field(2.0, gt=0, description="Seconds to wait for a connection.")
+    socket_timeout_s: float = Field(5.0, gt=0, description="Seconds to wait for a reply.")
+
+
+class S3Settings(_Section):
+    """Object storage for product images and thumbnails."""
+
+    model_config = SettingsConfigDict(env_prefix="ICP_S3_", extra="ignore", frozen=True)
+
+    endpoint_url: str | None = Field(
+        "http://127.0.0.1:18333", description="S3 endpoint (the `s3` proxy locally); unset for AWS."
+    )
+    region: str = Field("us-east-1", description="S3 region.")
+    bucket: str = Field("icp-images", description="Bucket holding originals and thumbnails.")
+    access_key_id: str = Field("icp-local", description="Access key id (local SeaweedFS identity).")
+    secret_access_key: SecretStr = Field(SecretStr("icp-local-secret"), description="Secret access key.")
+
+
+class ApiSettings(_Section):
+    """The HTTP API."""
+
+    model_config = SettingsConfigDict(env_prefix="ICP_API_", extra="ignore", frozen=True)
+
+    host: str = Field("127.0.0.1", description="Interface the API binds to.")
+    port: int = Field(8000, description="Port the API listens on.")
+    debug: bool = Field(False, description="Litestar debug mode; never on in production.")
+    default_page_size: int = Field(50, ge=1, description="Page size when `limit` is not given.")
+    max_page_size: int = Field(200, ge=1, description="Largest accepted `limit`.")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted request body.")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+class AuthSettings(_Section):
+    """Credentials accepted by the API: hashed API keys and signed JWTs."""
+
+    model_config = SettingsConfigDict(env_prefix="ICP_AUTH_", extra="ignore", frozen=True)
+
+    jwt_secret: SecretStr = Field(
+        SecretStr("local-development-jwt-secret-change-me"), description="HMAC key for JWTs."
+    )
+    jwt_algorithm: str = Field("HS256", description="JWT signing algorithm.")
+    jwt_issuer: str = Field("import-control-plane", description="Required `iss` claim.")
+    jwt_audience: str = Field("import-api", description="Required `aud` claim.")
+    api_key_pepper: SecretStr = Field(
+        SecretStr("local-development-pepper"), description="Secret mixed into API key hashes."
+    )
+
+
+class WorkerSettings(_Section):
+    """arq worker processes."""
+
+    model_config = SettingsConfigDict(env_prefix="ICP_WORKER_", extra="ignore", frozen=True)
+
+    concurrency: int = Field(5, ge=1, description="Jobs one worker runs at once (seed: 5).")
+    job_timeout_s: int = Field(3600, ge=1, description="Longest a single job run may take.")
+
+
+class StackSettings(_Section):
+    """The local stack: real services on loopback, each behind a toxiproxy proxy."""
+
+    model_config = SettingsConfigDict(env_prefix="ICP_STACK_", extra="ignore", frozen=True)
+
+    state_dir: Path = Field(Path(".stack"), description="Folder for data, logs and pid files.")
+    postgres_port: int = Field(55432, description="Port of the real PostgreSQL server.")
+    redis_port: int = Field(56379, description="Port of the real Redis server.")
+    s3_port: int = Field(48333, description="Port of the real SeaweedFS S3 gateway.")
+    weed_master_port: int = Field(49333, description="SeaweedFS master port (gRPC is +10000).")
+    weed_volume_port: int = Field(49340, description="SeaweedFS volume port (gRPC is +10000).")
+    weed_filer_port: int = Field(48888, description="SeaweedFS filer port (gRPC is +10000).")
+    weed_admin_port: int = Field(43646, description="SeaweedFS admin port (gRPC is +10000).")
+    toxiproxy_port: int = Field(58474, description="Port of the toxiproxy control API.")
+    workers: int = Field(2, ge=0, description="arq worker processes started by `stack up`.")
+    postgres_bin_dir: Path | None = Field(None, description="Folder with initdb/postgres; found if unset.")
+    toxiproxy_bin: Path | None = Field(None, description="toxiproxy server binary; found if unset.")
+    start_timeout_s: float = Field(60.0, gt=0, description="How long a service may take to become ready.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All sections together, for the edges that need more than one."""
+
+    database: DatabaseSettings
+    redis: RedisSettings
+    s3: S3Settings
+    api: ApiSettings
+    auth: AuthSettings
+    worker: WorkerSettings
+    stack: StackSettings
+
+
+SECTIONS: tuple[type[BaseSettings], ...] = (
+    DatabaseSettings,
+    RedisSettings,
+    S3Settings,
+    ApiSettings,
+    AuthSettings,
+    WorkerSettings,
+    StackSettings,
+)
+
+
+def load_settings() -> Settings:
+    """Read every section from the environment now (no caching)."""
+    return Settings(
+        database=DatabaseSettings(),
+        redis=RedisSettings(),
+        s3=S3Settings(),
+        api=ApiSettings(),
+        auth=AuthSettings(),
+        worker=WorkerSettings(),
+        stack=StackSettings(),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,146 @@
+"""Shared fixtures: a test database and Redis database on the real local stack.
+
+The stack (`importctl stack up --infra-only`, run by `make test`) must be up;
+every connection goes through its toxiproxy proxy, exactly as the apps do.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from control_plane.api.app import create_app
+from control_plane.db.engine import create_engine, create_session_factory
+from control_plane.db.migrate import run_migration
+from control_plane.devstack.toxiproxy import ToxiproxyClient, ensure_proxies, proxy_specs
+from control_plane.domain.principals import Role, Tier
+from control_plane.domain.providers import Provider
+from control_plane.integrations.queue import create_redis
+from control_plane.services.tenants import TenantService
+from control_plane.settings import DatabaseSettings, RedisSettings, Settings, load_settings
+
+TEST_DATABASE = "icp_test"
+TABLES = (
+    "job_events, import_jobs, product_images, products, storage_usage, field_mappings, "
+    "integrations, api_credentials, companies"
+)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    base = load_settings()
+    return replace(
+        base,
+        database=DatabaseSettings(**{**base.database.model_dump(), "name": TEST_DATABASE}),
+        redis=RedisSettings(**{**base.redis.model_dump(), "database": 1, "queue_name": "icp:test:queue"}),
+    )
+
+
+async def _recreate_database(settings: Settings) -> None:
+    db = settings.database
+    conn = await asyncpg.connect(
+        host=db.host, port=db.port, user=db.user, password=db.password.get_secret_value(), database="postgres"
+    )
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{db.name}"')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def migrated(settings: Settings) -> Settings:
+    await _recreate_database(settings)
+    await run_migration(settings.database, "head")
+    return settings
+
+
+@pytest.fixture(scope="session")
+async def sessions(migrated: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(migrated.database)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    client = create_redis(settings.redis)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def clean(sessions: async_sessionmaker[AsyncSession], redis: Redis) -> None:
+    """Each test starts from empty tables and an empty Redis database."""
+    async with sessions() as session:
+        await session.execute(sa.text(f"TRUNCATE {TABLES} CASCADE"))
+        await session.commit()
+    await redis.flushdb()
+
+
+@pytest.fixture
+async def client(migrated: Settings, clean: None) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    async with AsyncTestClient(app=create_app(migrated)) as test_client:
+        yield test_client
+
+
+@dataclass(frozen=True)
+class Vendor:
+    company_id: uuid.UUID
+    integration_id: uuid.UUID
+    key: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+@dataclass(frozen=True)
+class Tenants:
+    acme: Vendor
+    beans: Vendor
+    operator_key: str
+
+    @property
+    def operator(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.operator_key}"}
+
+
+@pytest.fixture
+async def tenants(clean: None, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Tenants:
+    """Two companies on different providers and tiers, plus an operator."""
+    async with sessions() as session:
+        service = TenantService(session, settings.auth.api_key_pepper.get_secret_value())
+        vendors = []
+        for slug, tier, provider in (
+            ("acme", Tier.PRO, Provider.SHOPIFY),
+            ("beans", Tier.BASIC, Provider.ROASTIFY),
+        ):
+            company = await service.create_company(name=slug.title(), slug=f"{slug}-co", tier=tier)
+            integration = await service.add_integration(
+                company=company,
+                provider=provider,
+                name=slug,
+                base_url="https://example.test",
+                account_settings={},
+            )
+            key = await service.issue_key(company=company, role=Role.VENDOR, name="test")
+            vendors.append(Vendor(company.id, integration.id, key.key))
+        operator = await service.issue_key(company=None, role=Role.OPERATOR, name="ops")
+        await session.commit()
+    return Tenants(acme=vendors[0], beans=vendors[1], operator_key=operator.key)
+
+
+@pytest.fixture(scope="session")
+def toxiproxy(settings: Settings) -> Iterator[ToxiproxyClient]:
+    client = ToxiproxyClient.from_settings(settings)
+    yield client
+    ensure_proxies(client, proxy_specs(settings))  # whatever a test did, leave the proxies clean

@@ -1,0 +1,1 @@
+"""arq worker processes: thin task shells over control_plane.services."""
