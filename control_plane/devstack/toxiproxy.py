@@ -85,8 +85,11 @@ class ToxiproxyClient:
         return cast(Proxy, proxy)
 
     def version(self) -> str:
+        """The server's version; raises if it does not answer (the library returns None then)."""
         raw = _guard(self._server.version)
-        return raw.decode().strip() if isinstance(raw, bytes) else str(raw or "")
+        if raw is None:
+            raise StackError("toxiproxy API is not answering", NAME)
+        return raw.decode().strip() if isinstance(raw, bytes) else str(raw)
 
     def proxies(self) -> dict[str, dict[str, Any]]:
         """Every proxy by name, each with ``listen``, ``upstream``, ``enabled``, ``toxics``."""
