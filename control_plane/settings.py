@@ -111,6 +111,63 @@ class WorkerSettings(_Section):
     job_timeout_s: int = Field(3600, ge=1, description="Longest a single job run may take.")
 
 
+class ProviderSettings(_Section):
+    """Calls to commerce providers (Shopify, Roastify)."""
+
+    model_config = SettingsConfigDict(env_prefix="ICP_PROVIDER_", extra="ignore", frozen=True)
+
+    connect_timeout_s: float = Field(5.0, gt=0, description="Seconds to open a connection to a provider.")
+    read_timeout_s: float = Field(30.0, gt=0, description="Seconds to wait for a provider's reply.")
+    max_retry_after_s: float = Field(120.0, gt=0, description="Longest Retry-After we honour before giving up.")
+    shopify_api_version: str = Field("2025-01", description="Shopify Admin API version used in URLs.")
+    shopify_page_size: int = Field(100, ge=1, le=250, description="Products per Shopify page.")
+    roastify_page_size: int = Field(100, ge=1, le=100, description="Products per Roastify list page.")
+    secrets_key: SecretStr = Field(
+        SecretStr("bG9jYWwtZGV2ZWxvcG1lbnQta2V5LWNoYW5nZS1tZS0="),
+        description="Fernet key (urlsafe base64, 32 bytes) encrypting provider credentials at rest.",
+    )
+
+
+class RateLimitSettings(_Section):
+    """Token buckets in Redis shared by every worker (seed numbers by default)."""
+
+    model_config = SettingsConfigDict(env_prefix="ICP_RATELIMIT_", extra="ignore", frozen=True)
+
+    shopify_per_minute: int = Field(120, ge=1, description="Shopify requests per minute per company.")
+    roastify_per_minute: int = Field(100, ge=1, description="Roastify requests per minute per API key.")
+    job_starts_per_minute: int = Field(100, ge=1, description="Import jobs started per minute, queue-wide.")
+
+
+class BreakerSettings(_Section):
+    """Circuit breakers in Redis, per provider and per company integration."""
+
+    model_config = SettingsConfigDict(env_prefix="ICP_BREAKER_", extra="ignore", frozen=True)
+
+    failure_threshold: int = Field(5, ge=1, description="Consecutive failures that open a breaker.")
+    open_seconds: float = Field(60.0, gt=0, description="How long a breaker stays open before one probe.")
+    transitions_kept: int = Field(1000, ge=10, description="Breaker transitions kept for metrics and the dashboard.")
+
+
+class SimulatorSettings(_Section):
+    """The provider simulator of the local stack (Shopify and Roastify surfaces)."""
+
+    model_config = SettingsConfigDict(env_prefix="ICP_SIMULATOR_", extra="ignore", frozen=True)
+
+    port: int = Field(58090, description="Port of the real simulator process.")
+    shopify_proxy_port: int = Field(18091, description="Port of the `shopify` toxiproxy proxy to the simulator.")
+    roastify_proxy_port: int = Field(18092, description="Port of the `roastify` toxiproxy proxy to the simulator.")
+    seed: int = Field(20260101, description="Seed from which every generated catalog derives.")
+    default_products: int = Field(50, ge=0, le=10_000, description="Catalog size of a shop not configured otherwise.")
+
+    @property
+    def shopify_base(self) -> str:
+        return f"http://127.0.0.1:{self.shopify_proxy_port}"
+
+    @property
+    def roastify_base(self) -> str:
+        return f"http://127.0.0.1:{self.roastify_proxy_port}"
+
+
 class StackSettings(_Section):
     """The local stack: real services on loopback, each behind a toxiproxy proxy."""
 
@@ -142,6 +199,10 @@ class Settings:
     auth: AuthSettings
     worker: WorkerSettings
     stack: StackSettings
+    provider: ProviderSettings
+    rate_limit: RateLimitSettings
+    breaker: BreakerSettings
+    simulator: SimulatorSettings
 
 
 SECTIONS: tuple[type[BaseSettings], ...] = (
@@ -152,6 +213,10 @@ SECTIONS: tuple[type[BaseSettings], ...] = (
     AuthSettings,
     WorkerSettings,
     StackSettings,
+    ProviderSettings,
+    RateLimitSettings,
+    BreakerSettings,
+    SimulatorSettings,
 )
 
 
@@ -165,6 +230,10 @@ def load_settings() -> Settings:
         auth=AuthSettings(),
         worker=WorkerSettings(),
         stack=StackSettings(),
+        provider=ProviderSettings(),
+        rate_limit=RateLimitSettings(),
+        breaker=BreakerSettings(),
+        simulator=SimulatorSettings(),
     )
 
 
