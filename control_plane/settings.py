@@ -91,9 +91,7 @@ class AuthSettings(_Section):
 
     model_config = SettingsConfigDict(env_prefix="ICP_AUTH_", extra="ignore", frozen=True)
 
-    jwt_secret: SecretStr = Field(
-        SecretStr("local-development-jwt-secret-change-me"), description="HMAC key for JWTs."
-    )
+    jwt_secret: SecretStr = Field(SecretStr("local-development-jwt-secret-change-me"), description="HMAC key for JWTs.")
     jwt_algorithm: str = Field("HS256", description="JWT signing algorithm.")
     jwt_issuer: str = Field("import-control-plane", description="Required `iss` claim.")
     jwt_audience: str = Field("import-api", description="Required `aud` claim.")

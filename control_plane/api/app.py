@@ -65,9 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="Import vendors' product catalogs from commerce providers.",
             path="/schema",
             components=Components(
-                security_schemes={
-                    "bearer": SecurityScheme(type="http", scheme="bearer", description="API key or JWT")
-                }
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API key or JWT")}
             ),
             security=[{"bearer": []}],
         ),

@@ -107,9 +107,9 @@ def _on_domain_error(request: Request[Any, Any, Any], exc: errors.DomainError) -
 
 
 def _on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    unreachable = isinstance(
-        exc, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError
-    ) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+    unreachable = isinstance(exc, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
     if not unreachable:
         return _on_unexpected(request, exc)
     log.warning("database unavailable: %s", type(exc).__name__)
@@ -124,9 +124,7 @@ def _on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Respo
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(
-        request, 500, code="internal_error", detail="an unexpected error occurred; it has been logged"
-    )
+    return problem(request, 500, code="internal_error", detail="an unexpected error occurred; it has been logged")
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {

@@ -53,16 +53,10 @@ async def _submit_and_show(settings: Settings, vendor: SeededVendor, keys: dict[
         response.raise_for_status()
         body = response.json()
         job_id = body["job"]["id"]
-        click.echo(
-            f"submitted import {job_id} as {vendor.slug}: HTTP {response.status_code}, {body['message']}"
-        )
-        theirs = await client.get(
-            f"/api/v1/imports/{job_id}", headers={"Authorization": f"Bearer {keys[other]}"}
-        )
+        click.echo(f"submitted import {job_id} as {vendor.slug}: HTTP {response.status_code}, {body['message']}")
+        theirs = await client.get(f"/api/v1/imports/{job_id}", headers={"Authorization": f"Bearer {keys[other]}"})
         click.echo(f"the same job seen with {other}'s key: HTTP {theirs.status_code} (tenant isolation)")
-        mine = await client.get(
-            f"/api/v1/imports/{job_id}", headers={"Authorization": f"Bearer {keys[vendor.slug]}"}
-        )
+        mine = await client.get(f"/api/v1/imports/{job_id}", headers={"Authorization": f"Bearer {keys[vendor.slug]}"})
         click.echo(f"job status now: {mine.json()['status']}")
     redis = create_redis(settings.redis)
     try:

@@ -76,9 +76,7 @@ def status() -> None:
     settings = get_settings()
     result = orchestrator.stack_status(settings)
     header = ("SERVICE", "PID", "RUNNING", "PORT", "READY")
-    rows = [header] + [
-        (s.name, _cell(s.pid), _cell(s.running), _cell(s.port), _cell(s.ready)) for s in result.services
-    ]
+    rows = [header] + [(s.name, _cell(s.pid), _cell(s.running), _cell(s.port), _cell(s.ready)) for s in result.services]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -64,9 +64,7 @@ class ApiCredential(Base):
     __tablename__ = "api_credentials"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    company_id: Mapped[uuid.UUID | None] = mapped_column(
-        sa.ForeignKey("companies.id", ondelete="CASCADE"), index=True
-    )
+    company_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("companies.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     role: Mapped[Role] = mapped_column(_text_enum(Role, "role"))
     key_prefix: Mapped[str] = mapped_column(sa.String(32))
@@ -75,9 +73,7 @@ class ApiCredential(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
-    __table_args__ = (
-        sa.CheckConstraint("role = 'operator' OR company_id IS NOT NULL", name="vendor_has_company"),
-    )
+    __table_args__ = (sa.CheckConstraint("role = 'operator' OR company_id IS NOT NULL", name="vendor_has_company"),)
 
 
 class Integration(Base):
@@ -86,9 +82,7 @@ class Integration(Base):
     __tablename__ = "integrations"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    company_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("companies.id", ondelete="CASCADE"), index=True
-    )
+    company_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("companies.id", ondelete="CASCADE"), index=True)
     provider: Mapped[Provider] = mapped_column(_text_enum(Provider, "provider"))
     name: Mapped[str] = mapped_column(sa.String(200))
     base_url: Mapped[str] = mapped_column(sa.String(2048))
@@ -175,12 +169,8 @@ class Product(Base):
     company_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("companies.id", ondelete="CASCADE"))
     provider: Mapped[Provider] = mapped_column(_text_enum(Provider, "provider"))
     external_id: Mapped[str] = mapped_column(sa.String(200))
-    integration_id: Mapped[uuid.UUID | None] = mapped_column(
-        sa.ForeignKey("integrations.id", ondelete="SET NULL")
-    )
-    last_import_job_id: Mapped[uuid.UUID | None] = mapped_column(
-        sa.ForeignKey("import_jobs.id", ondelete="SET NULL")
-    )
+    integration_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("integrations.id", ondelete="SET NULL"))
+    last_import_job_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("import_jobs.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(sa.Text)
     description: Mapped[str | None] = mapped_column(sa.Text)
     vendor: Mapped[str | None] = mapped_column(sa.String(500))
@@ -229,9 +219,7 @@ class StorageUsage(Base):
 
     __tablename__ = "storage_usage"
 
-    company_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
-    )
+    company_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
     bytes_stored: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     objects_stored: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_now())

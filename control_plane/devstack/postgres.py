@@ -163,9 +163,7 @@ def _launch(paths: StackPaths, settings: Settings, report: Reporter) -> subproce
 
 def direct_settings(settings: Settings) -> Settings:
     """Settings that reach the real server, bypassing the toxiproxy listener."""
-    database = settings.database.model_copy(
-        update={"host": "127.0.0.1", "port": settings.stack.postgres_port}
-    )
+    database = settings.database.model_copy(update={"host": "127.0.0.1", "port": settings.stack.postgres_port})
     return dataclasses.replace(settings, database=database)
 
 

@@ -23,9 +23,7 @@ class JobStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-TERMINAL_STATUSES: frozenset[JobStatus] = frozenset(
-    {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
-)
+TERMINAL_STATUSES: frozenset[JobStatus] = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
 
 _ALLOWED: dict[JobStatus, frozenset[JobStatus]] = {
     # Enqueued, or cancelled before it ever reached the queue.

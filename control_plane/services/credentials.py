@@ -53,6 +53,4 @@ async def authenticate_api_key(session: AsyncSession, key: str, *, pepper: str) 
     if credential is None:
         raise AuthenticationFailed("unknown or revoked API key")
     await repo.touch(credential.id, datetime.now(UTC))
-    return Principal(
-        subject=f"key:{credential.key_prefix}", role=credential.role, company_id=credential.company_id
-    )
+    return Principal(subject=f"key:{credential.key_prefix}", role=credential.role, company_id=credential.company_id)

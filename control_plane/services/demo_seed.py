@@ -67,7 +67,5 @@ async def issue_demo_keys(session: AsyncSession, pepper: str, vendors: list[Seed
     keys = {"operator": (await tenants.issue_key(company=None, role=Role.OPERATOR, name="demo operator")).key}
     for vendor in vendors:
         company = await tenants.company(vendor.slug)
-        keys[vendor.slug] = (
-            await tenants.issue_key(company=company, role=Role.VENDOR, name="demo vendor")
-        ).key
+        keys[vendor.slug] = (await tenants.issue_key(company=company, role=Role.VENDOR, name="demo vendor")).key
     return keys

@@ -40,7 +40,5 @@ async def _check_queue(queue: JobQueue) -> DependencyCheck:
     return DependencyCheck("redis", True, "ok")
 
 
-async def check_readiness(
-    sessions: async_sessionmaker[AsyncSession], queue: JobQueue
-) -> list[DependencyCheck]:
+async def check_readiness(sessions: async_sessionmaker[AsyncSession], queue: JobQueue) -> list[DependencyCheck]:
     return list(await asyncio.gather(_check_database(sessions), _check_queue(queue)))

@@ -69,9 +69,7 @@ class ImportService:
 
     async def submit(self, request: ImportRequest, *, idempotency_key: str | None) -> Submission:
         """Write the PENDING job (not yet committed) or return the one this key created."""
-        fingerprint = request_fingerprint(
-            {"integration_id": str(request.integration_id), "options": request.options}
-        )
+        fingerprint = request_fingerprint({"integration_id": str(request.integration_id), "options": request.options})
         integration = await IntegrationRepository(self._session).get(
             request.integration_id, company_scope=self._actor.company_scope()
         )
@@ -114,9 +112,7 @@ class ImportService:
     async def _replay(self, company_id: uuid.UUID, key: str, fingerprint: str) -> ImportJob | None:
         existing = await self._jobs.get_by_idempotency_key(company_id, key)
         if existing is not None and existing.request_fingerprint != fingerprint:
-            raise IdempotencyMismatch(
-                "this Idempotency-Key was used for a different request", field="Idempotency-Key"
-            )
+            raise IdempotencyMismatch("this Idempotency-Key was used for a different request", field="Idempotency-Key")
         return existing
 
     async def enqueue(self, job: ImportJob, queue: JobQueue) -> EnqueueOutcome:

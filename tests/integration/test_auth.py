@@ -74,9 +74,7 @@ async def test_other_company_gets_404_for_every_job_action(client: AsyncTestClie
         response = await client.request(method, path, headers=tenants.beans.auth)
         assert response.status_code == 404, (method, path, response.text)
     assert (await client.get(f"{IMPORTS}/{job_id}", headers=tenants.acme.auth)).status_code == 200
-    listing = await client.get(
-        IMPORTS, params={"company_id": str(tenants.acme.company_id)}, headers=tenants.beans.auth
-    )
+    listing = await client.get(IMPORTS, params={"company_id": str(tenants.acme.company_id)}, headers=tenants.beans.auth)
     assert listing.json()["items"] == []
 
 
@@ -87,16 +85,12 @@ async def test_vendor_cannot_import_through_another_companys_integration(
         IMPORTS, json={"integration_id": str(tenants.acme.integration_id)}, headers=tenants.beans.auth
     )
     assert response.status_code == 422
-    assert response.json()["errors"] == [
-        {"field": "integration_id", "message": "no integration with this id"}
-    ]
+    assert response.json()["errors"] == [{"field": "integration_id", "message": "no integration with this id"}]
 
 
 async def test_operator_sees_every_company(client: AsyncTestClient, tenants: Tenants) -> None:
     job_id = await _submit(client, tenants)
-    await client.post(
-        IMPORTS, json={"integration_id": str(tenants.beans.integration_id)}, headers=tenants.beans.auth
-    )
+    await client.post(IMPORTS, json={"integration_id": str(tenants.beans.integration_id)}, headers=tenants.beans.auth)
     assert (await client.get(f"{IMPORTS}/{job_id}", headers=tenants.operator)).status_code == 200
     everything = (await client.get(IMPORTS, headers=tenants.operator)).json()["items"]
     assert {item["company_id"] for item in everything} == {

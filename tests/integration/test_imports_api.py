@@ -106,9 +106,7 @@ async def test_cancel_a_queued_job_then_retry_it(
     client: AsyncTestClient, tenants: Tenants, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     job_id = (
-        await client.post(
-            IMPORTS, json={"integration_id": str(tenants.acme.integration_id)}, headers=tenants.acme.auth
-        )
+        await client.post(IMPORTS, json={"integration_id": str(tenants.acme.integration_id)}, headers=tenants.acme.auth)
     ).json()["job"]["id"]
     cancelled = await client.post(f"{IMPORTS}/{job_id}/cancel", headers=tenants.acme.auth)
     assert cancelled.status_code == 202 and cancelled.json()["status"] == "CANCELLED"
@@ -127,13 +125,9 @@ async def test_cancel_a_queued_job_then_retry_it(
     assert [e["kind"] for e in events.json()["items"]][-2:] == ["retry_requested", "queued"]
 
 
-async def test_retrying_a_job_that_is_not_dead_is_a_conflict(
-    client: AsyncTestClient, tenants: Tenants
-) -> None:
+async def test_retrying_a_job_that_is_not_dead_is_a_conflict(client: AsyncTestClient, tenants: Tenants) -> None:
     job_id = (
-        await client.post(
-            IMPORTS, json={"integration_id": str(tenants.acme.integration_id)}, headers=tenants.acme.auth
-        )
+        await client.post(IMPORTS, json={"integration_id": str(tenants.acme.integration_id)}, headers=tenants.acme.auth)
     ).json()["job"]["id"]
     response = await client.post(f"{IMPORTS}/{job_id}/retry", headers=tenants.acme.auth)
     assert response.status_code == 409
@@ -160,9 +154,7 @@ async def test_listing_filters_and_paginates_with_a_cursor(client: AsyncTestClie
     assert seen == list(reversed(created))
     cancelled = (await client.get(IMPORTS, params={"status": "CANCELLED"}, headers=tenants.acme.auth)).json()
     assert [item["id"] for item in cancelled["items"]] == [created[0]]
-    by_provider = (
-        await client.get(IMPORTS, params={"provider": "roastify"}, headers=tenants.acme.auth)
-    ).json()
+    by_provider = (await client.get(IMPORTS, params={"provider": "roastify"}, headers=tenants.acme.auth)).json()
     assert by_provider["items"] == []
 
 

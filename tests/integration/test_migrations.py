@@ -52,8 +52,7 @@ async def test_job_events_are_append_only(scratch: DatabaseSettings) -> None:
     conn = await _connect(scratch, SCRATCH)
     try:
         company = await conn.fetchval(
-            "INSERT INTO companies (id, name, slug, tier)"
-            " VALUES (gen_random_uuid(), 'c', 'c-co', 'BASIC') RETURNING id"
+            "INSERT INTO companies (id, name, slug, tier) VALUES (gen_random_uuid(), 'c', 'c-co', 'BASIC') RETURNING id"
         )
         integration = await conn.fetchval(
             "INSERT INTO integrations (id, company_id, provider, name, base_url, account_settings, enabled) "

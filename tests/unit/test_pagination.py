@@ -16,9 +16,7 @@ def test_cursor_round_trips() -> None:
     assert decode_cursor(encode_cursor(position)) == position
 
 
-@pytest.mark.parametrize(
-    "bad", ["", "x", "!!!!", "bm90IGpzb24", "WzEsMl0", "WyIyMDI2LTAxLTAxIiwgIm5vdC1hLXV1aWQiXQ"]
-)
+@pytest.mark.parametrize("bad", ["", "x", "!!!!", "bm90IGpzb24", "WzEsMl0", "WyIyMDI2LTAxLTAxIiwgIm5vdC1hLXV1aWQiXQ"])
 def test_foreign_cursors_are_rejected_with_the_field_named(bad: str) -> None:
     with pytest.raises(InvalidRequest) as info:
         decode_cursor(bad)

@@ -28,9 +28,7 @@ IdempotencyKey = Annotated[
 
 
 def _submitted(outcome: EnqueueOutcome, *, replayed: bool, status: int) -> Response[Submitted]:
-    body = Submitted(
-        Job.of(outcome.job), enqueued=outcome.enqueued, replayed=replayed, message=outcome.message
-    )
+    body = Submitted(Job.of(outcome.job), enqueued=outcome.enqueued, replayed=replayed, message=outcome.message)
     headers = {"Location": f"/api/v1/imports/{outcome.job.id}"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -97,9 +95,7 @@ class ImportController(Controller):
         return Job.of(await ImportService(db_session, actor=principal).get(job_id))
 
     @get("/{job_id:uuid}/events", summary="The job's timeline")
-    async def job_events(
-        self, job_id: FromPath[uuid.UUID], principal: Caller, db_session: DbSession
-    ) -> EventList:
+    async def job_events(self, job_id: FromPath[uuid.UUID], principal: Caller, db_session: DbSession) -> EventList:
         events = await ImportService(db_session, actor=principal).events(job_id)
         return EventList(items=[Event.of(event) for event in events])
 

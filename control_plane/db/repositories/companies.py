@@ -51,9 +51,7 @@ class CredentialRepository:
 
     async def find_active(self, key_hash: str) -> ApiCredential | None:
         result = await self._session.execute(
-            sa.select(ApiCredential).where(
-                ApiCredential.key_hash == key_hash, ApiCredential.revoked_at.is_(None)
-            )
+            sa.select(ApiCredential).where(ApiCredential.key_hash == key_hash, ApiCredential.revoked_at.is_(None))
         )
         return result.scalar_one_or_none()
 

@@ -119,7 +119,5 @@ class JobRepository:
         await self._session.flush()
 
     async def events(self, job_id: uuid.UUID) -> Sequence[JobEvent]:
-        result = await self._session.execute(
-            sa.select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id)
-        )
+        result = await self._session.execute(sa.select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id))
         return result.scalars().all()
