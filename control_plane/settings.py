@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -120,6 +121,7 @@ class ProviderSettings(_Section):
     shopify_api_version: str = Field("2025-01", description="Shopify Admin API version used in URLs.")
     shopify_page_size: int = Field(100, ge=1, le=250, description="Products per Shopify page.")
     roastify_page_size: int = Field(100, ge=1, le=100, description="Products per Roastify list page.")
+    roastify_base_url: str = Field("https://api.roastify.com", description="Roastify API base URL.")
     secrets_key: SecretStr = Field(
         SecretStr("bG9jYWwtZGV2ZWxvcG1lbnQta2V5LWNoYW5nZS1tZS0="),
         description="Fernet key (urlsafe base64, 32 bytes) encrypting provider credentials at rest.",
@@ -166,6 +168,31 @@ class SimulatorSettings(_Section):
         return f"http://127.0.0.1:{self.roastify_proxy_port}"
 
 
+class ImageSettings(_Section):
+    """Product image downloads from third-party URLs, their limits and the thumbnail size."""
+
+    model_config = SettingsConfigDict(env_prefix="ICP_IMAGES_", extra="ignore", frozen=True)
+
+    max_bytes: int = Field(20 * 1024 * 1024, ge=1024, description="Largest image download accepted, in bytes.")
+    max_pixels: int = Field(40_000_000, ge=1, description="Most pixels an image may declare (decompression bombs).")
+    thumbnail_width: int = Field(320, ge=16, le=4096, description="Width of the box thumbnails are fitted into.")
+    thumbnail_height: int = Field(320, ge=16, le=4096, description="Height of the box thumbnails are fitted into.")
+    max_redirects: int = Field(3, ge=0, le=10, description="Redirects followed per image, each one re-checked.")
+    connect_timeout_s: float = Field(5.0, gt=0, description="Seconds to connect to an image host.")
+    read_timeout_s: float = Field(15.0, gt=0, description="Seconds to wait for each read from an image host.")
+    total_timeout_s: float = Field(60.0, gt=0, description="Seconds one image download may take in all.")
+    allow_hosts: str = Field(
+        "",
+        description="Comma-separated host or host:port that skip the public-address check (local simulator only).",
+    )
+    executor: Literal["thread", "process"] = Field("thread", description="Pool that decodes images and thumbnails.")
+    executor_workers: int | None = Field(None, ge=1, description="Size of that pool; the CPU count if unset.")
+
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.allow_hosts.split(",") if h.strip())
+
+
 class StackSettings(_Section):
     """The local stack: real services on loopback, each behind a toxiproxy proxy."""
 
@@ -201,6 +228,7 @@ class Settings:
     rate_limit: RateLimitSettings
     breaker: BreakerSettings
     simulator: SimulatorSettings
+    images: ImageSettings
 
 
 SECTIONS: tuple[type[BaseSettings], ...] = (
@@ -215,6 +243,7 @@ SECTIONS: tuple[type[BaseSettings], ...] = (
     RateLimitSettings,
     BreakerSettings,
     SimulatorSettings,
+    ImageSettings,
 )
 
 
@@ -232,6 +261,7 @@ def load_settings() -> Settings:
         rate_limit=RateLimitSettings(),
         breaker=BreakerSettings(),
         simulator=SimulatorSettings(),
+        images=ImageSettings(),
     )
 
 

@@ -21,9 +21,11 @@ from control_plane.api.app import create_app
 from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.db.migrate import run_migration
 from control_plane.devstack.toxiproxy import ToxiproxyClient, ensure_proxies, proxy_specs
-from control_plane.domain.principals import Role, Tier
+from control_plane.domain.principals import Principal, Role, Tier
 from control_plane.domain.providers import Provider
 from control_plane.integrations.queue import create_redis
+from control_plane.integrations.secrets import SecretBox
+from control_plane.services.integrations import IntegrationService, NewIntegration
 from control_plane.services.tenants import TenantService
 from control_plane.settings import DatabaseSettings, RedisSettings, Settings, load_settings
 
@@ -114,23 +116,43 @@ class Tenants:
         return {"Authorization": f"Bearer {self.operator_key}"}
 
 
+OPERATOR = Principal(subject="test-operator", role=Role.OPERATOR, company_id=None)
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    return SecretBox(settings.provider.secrets_key.get_secret_value())
+
+
+def simulator_account(settings: Settings, provider: Provider, account: str) -> tuple[str, str]:
+    """Base URL and credential of ``account`` on the provider simulator (through toxiproxy)."""
+    sim = settings.simulator
+    if provider is Provider.SHOPIFY:
+        return f"{sim.shopify_base}/shopify/{account}", f"shpat_sim_{account}"
+    return f"{sim.roastify_base}/roastify/{account}", f"rk_sim_{account}"
+
+
 @pytest.fixture
 async def tenants(clean: None, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Tenants:
     """Two companies on different providers and tiers, plus an operator."""
     async with sessions() as session:
         service = TenantService(session, settings.auth.api_key_pepper.get_secret_value())
+        integrations = IntegrationService(session, actor=OPERATOR, secrets=secret_box(settings))
         vendors = []
         for slug, tier, provider in (
             ("acme", Tier.PRO, Provider.SHOPIFY),
             ("beans", Tier.BASIC, Provider.ROASTIFY),
         ):
             company = await service.create_company(name=slug.title(), slug=f"{slug}-co", tier=tier)
-            integration = await service.add_integration(
-                company=company,
-                provider=provider,
-                name=slug,
-                base_url="https://example.test",
-                account_settings={},
+            base_url, credential = simulator_account(settings, provider, f"{slug}-co")
+            integration = await integrations.create(
+                NewIntegration(
+                    provider=provider,
+                    name=slug,
+                    credential=credential,
+                    account_settings={},
+                    base_url=base_url,
+                    company_id=company.id,
+                )
             )
             key = await service.issue_key(company=company, role=Role.VENDOR, name="test")
             vendors.append(Vendor(company.id, integration.id, key.key))

@@ -11,11 +11,14 @@ from arq.worker import Function, func
 
 from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.domain.jobs import IMPORT_TASK_NAME
+from control_plane.domain.ratelimit import BucketSpec
+from control_plane.integrations.redis_state.token_bucket import RedisTokenBucket
 from control_plane.logging import configure_logging
 from control_plane.settings import get_settings
 from workers.tasks import run_import
 
 _settings = get_settings()
+ARQ_MAX_TRIES = 10_000
 
 
 def worker_id() -> str:
@@ -29,6 +32,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["engine"] = engine
     ctx["sessions"] = create_session_factory(engine)
     ctx["worker_id"] = worker_id()
+    ctx["job_starts"] = RedisTokenBucket(ctx["redis"])
+    ctx["job_start_spec"] = BucketSpec.per_minute(_settings.rate_limit.job_starts_per_minute)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -49,7 +54,8 @@ def _redis_settings() -> ArqRedisSettings:
 
 
 class WorkerSettings:
-    functions: ClassVar[list[Function]] = [func(run_import, name=IMPORT_TASK_NAME)]
+    # Attempts are counted in PostgreSQL; arq may re-queue (defer) a job as often as needed.
+    functions: ClassVar[list[Function]] = [func(run_import, name=IMPORT_TASK_NAME, max_tries=ARQ_MAX_TRIES)]
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = _redis_settings()

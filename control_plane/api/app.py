@@ -14,14 +14,20 @@ from litestar.openapi.spec import Components, SecurityScheme
 from control_plane.api.dependencies import (
     provide_db_session,
     provide_principal,
+    provide_provider_clients,
     provide_queue,
+    provide_secrets,
     provide_settings,
 )
 from control_plane.api.problems import EXCEPTION_HANDLERS
 from control_plane.api.routes.health import live, ready
 from control_plane.api.routes.imports import ImportController
+from control_plane.api.routes.integrations import IntegrationController
+from control_plane.api.routes.mappings import MappingController
 from control_plane.db.engine import create_engine, create_session_factory
+from control_plane.integrations.providers import ProviderClients, create_http_client
 from control_plane.integrations.queue import ArqJobQueue, create_redis
+from control_plane.integrations.secrets import SecretBox
 from control_plane.logging import configure_logging
 from control_plane.settings import Settings, get_settings
 
@@ -37,23 +43,29 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         engine = create_engine(settings.database)
         redis = create_redis(settings.redis)
+        http = create_http_client(settings)
         app.state.settings = settings
         app.state.sessions = create_session_factory(engine)
         app.state.queue = ArqJobQueue(redis, settings.redis.queue_name)
+        app.state.secrets = SecretBox(settings.provider.secrets_key.get_secret_value())
+        app.state.provider_clients = ProviderClients(http, redis, settings)
         try:
             yield
         finally:
+            await http.aclose()
             await redis.aclose()
             await engine.dispose()
 
     return Litestar(
-        route_handlers=[ImportController, live, ready],
+        route_handlers=[ImportController, IntegrationController, MappingController, live, ready],
         lifespan=[lifespan],
         dependencies={
             "db_session": Provide(provide_db_session),
             "queue": Provide(provide_queue, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "principal": Provide(provide_principal),
+            "secrets": Provide(provide_secrets, sync_to_thread=False),
+            "provider_clients": Provide(provide_provider_clients, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.api.max_body_bytes,

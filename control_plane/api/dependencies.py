@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.domain.errors import AuthenticationFailed
 from control_plane.domain.principals import Principal, Role
+from control_plane.integrations.providers.base import ProviderClientFactory
 from control_plane.integrations.queue import ArqJobQueue
+from control_plane.integrations.secrets import SecretBox
 from control_plane.services.credentials import authenticate_api_key, looks_like_api_key
 from control_plane.settings import Settings
 
@@ -28,6 +30,16 @@ async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]
 def provide_queue(state: State) -> ArqJobQueue:
     queue: ArqJobQueue = state.queue
     return queue
+
+
+def provide_secrets(state: State) -> SecretBox:
+    secrets: SecretBox = state.secrets
+    return secrets
+
+
+def provide_provider_clients(state: State) -> ProviderClientFactory:
+    clients: ProviderClientFactory = state.provider_clients
+    return clients
 
 
 def provide_settings(state: State) -> Settings:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from control_plane.domain import errors
+from control_plane.domain.mapping.errors import ProviderCallFailed
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 RETRY_AFTER_S = "5"
@@ -30,6 +31,7 @@ _DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
     errors.Conflict: 409,
     errors.AuthenticationFailed: 401,
     errors.DependencyUnavailable: 503,
+    ProviderCallFailed: 502,
 }
 
 
@@ -102,7 +104,7 @@ def _on_domain_error(request: Request[Any, Any, Any], exc: errors.DomainError) -
         headers["WWW-Authenticate"] = 'Bearer realm="import-control-plane"'
     if status == 503:
         headers["Retry-After"] = RETRY_AFTER_S
-    fields = [{"field": exc.field, "message": exc.detail}] if exc.field else None
+    fields = [{"field": field, "message": message} for field, message in exc.field_errors()] or None
     return problem(request, status, code=exc.code, detail=exc.detail, field_errors=fields, headers=headers)
 
 

@@ -12,7 +12,7 @@ import click
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.cli.session import run_in_session
+from control_plane.cli.session import integration_service, run_in_session
 from control_plane.integrations.queue import create_redis
 from control_plane.services.demo_seed import SeededVendor, ensure_demo_vendors, issue_demo_keys, key_is_valid
 from control_plane.settings import Settings, get_settings
@@ -25,7 +25,7 @@ def _credentials_file(settings: Settings) -> Path:
 def _seed() -> tuple[list[SeededVendor], dict[str, str]]:
     async def action(session: AsyncSession, settings: Settings) -> tuple[list[SeededVendor], dict[str, str]]:
         pepper = settings.auth.api_key_pepper.get_secret_value()
-        vendors = await ensure_demo_vendors(session, pepper)
+        vendors = await ensure_demo_vendors(session, pepper, integration_service(session, settings), settings.simulator)
         path = _credentials_file(settings)
         keys: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
         wanted = {"operator", *(v.slug for v in vendors)}

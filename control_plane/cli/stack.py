@@ -35,7 +35,11 @@ def stack() -> None:
 
 
 @stack.command()
-@click.option("--infra-only", is_flag=True, help="Only PostgreSQL, Redis, S3 and toxiproxy.")
+@click.option(
+    "--infra-only",
+    is_flag=True,
+    help="Only the services tests need: PostgreSQL, Redis, S3, toxiproxy and the provider simulator.",
+)
 def up(infra_only: bool) -> None:
     """Start every service that is not running yet and wait until it is ready."""
     settings = get_settings()

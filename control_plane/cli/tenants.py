@@ -7,9 +7,10 @@ import json
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.cli.session import run_in_session
+from control_plane.cli.session import integration_service, run_in_session
 from control_plane.domain.principals import Role, Tier
 from control_plane.domain.providers import Provider
+from control_plane.services.integrations import NewIntegration
 from control_plane.services.tenants import TenantService
 from control_plane.settings import Settings
 
@@ -41,19 +42,31 @@ def create_company(name: str, slug: str, tier: str) -> None:
 @click.option("--company", "slug", required=True, help="Company slug.")
 @click.option("--provider", type=click.Choice([p.value for p in Provider]), required=True)
 @click.option("--name", required=True)
-@click.option("--base-url", required=True)
-@click.option("--settings-json", default="{}", help="Provider account settings as JSON.")
-def add_integration(slug: str, provider: str, name: str, base_url: str, settings_json: str) -> None:
+@click.option(
+    "--credential",
+    envvar="ICP_NEW_INTEGRATION_CREDENTIAL",
+    prompt=True,
+    hide_input=True,
+    help="Access token or API key (or ICP_NEW_INTEGRATION_CREDENTIAL); stored encrypted.",
+)
+@click.option("--base-url", default=None, help="Override the provider's address (e.g. a simulator).")
+@click.option("--settings-json", default="{}", help='Provider account settings as JSON, e.g. {"shop": "acme"}.')
+def add_integration(
+    slug: str, provider: str, name: str, credential: str, base_url: str | None, settings_json: str
+) -> None:
     """Connect a company to a provider account."""
 
     async def action(session: AsyncSession, settings: Settings) -> str:
-        service = _service(session, settings)
-        integration = await service.add_integration(
-            company=await service.company(slug),
-            provider=Provider(provider),
-            name=name,
-            base_url=base_url,
-            account_settings=json.loads(settings_json),
+        company = await _service(session, settings).company(slug)
+        integration = await integration_service(session, settings).create(
+            NewIntegration(
+                provider=Provider(provider),
+                name=name,
+                credential=credential,
+                account_settings=json.loads(settings_json),
+                base_url=base_url,
+                company_id=company.id,
+            )
         )
         return str(integration.id)
 

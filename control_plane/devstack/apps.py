@@ -14,13 +14,12 @@ import signal
 import subprocess
 import sys
 
-import httpx
 import redis
 
 from control_plane.devstack import redis_server
 from control_plane.devstack.paths import StackPaths
 from control_plane.devstack.process import StackError, connected_to, owns, read_pid, spawn
-from control_plane.devstack.service import Service
+from control_plane.devstack.service import Service, http_ready
 from control_plane.settings import Settings
 
 API = "api"
@@ -63,11 +62,7 @@ def _launch_api(settings: Settings, paths: StackPaths) -> subprocess.Popen[bytes
 
 
 def _api_live(settings: Settings) -> bool:
-    try:
-        response = httpx.get(f"{settings.api.base_url}/health/live", timeout=1.0)
-    except httpx.HTTPError:
-        return False
-    return response.status_code == 200
+    return http_ready(f"{settings.api.base_url}/health/live")
 
 
 def api_service(settings: Settings, paths: StackPaths) -> Service:

@@ -1,8 +1,8 @@
 """Bring the whole local stack up, down, or report on it, in dependency order.
 
-Order matters: PostgreSQL, Redis and S3 must be ready before toxiproxy opens
-listeners in front of them, and the applications come last because they
-connect through those listeners at startup.
+Order matters: PostgreSQL, Redis, S3 and the provider simulator must be ready
+before toxiproxy opens listeners in front of them, and the applications come
+last because they connect through those listeners at startup.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import fcntl
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from control_plane.devstack import apps, postgres, redis_server, seaweedfs, toxiproxy
+from control_plane.devstack import apps, postgres, redis_server, seaweedfs, simulator, toxiproxy
 from control_plane.devstack.paths import StackPaths
 from control_plane.devstack.process import Reporter, StackError
 from control_plane.devstack.service import Service, ServiceStatus, ensure_running, status, stop
@@ -39,6 +39,7 @@ def infra_services(settings: Settings, paths: StackPaths) -> list[Service]:
         postgres.service(settings, paths),
         redis_server.service(settings, paths),
         seaweedfs.service(settings, paths),
+        simulator.service(settings, paths),
         toxiproxy.service(settings, paths),
     ]
 
@@ -131,7 +132,7 @@ def proxy_lines(settings: Settings) -> list[str]:
 def endpoints(settings: Settings) -> list[tuple[str, str]]:
     """Human-readable pointers printed after ``up``."""
     paths = StackPaths.from_settings(settings.stack)
-    stack, db, redis = settings.stack, settings.database, settings.redis
+    stack, db, redis, sim = settings.stack, settings.database, settings.redis, settings.simulator
     real = "127.0.0.1"
     return [
         ("API", f"{settings.api.base_url}  (OpenAPI: {settings.api.base_url}/schema)"),
@@ -142,5 +143,10 @@ def endpoints(settings: Settings) -> list[tuple[str, str]]:
         ("Redis", f"redis://{redis.host}:{redis.port}/{redis.database}  (real: {real}:{stack.redis_port})"),
         ("S3", f"{settings.s3.endpoint_url} bucket {settings.s3.bucket}  (real: {real}:{stack.s3_port})"),
         ("Toxiproxy API", f"http://{real}:{stack.toxiproxy_port}"),
+        (
+            "Simulator",
+            f"Shopify {sim.shopify_base}/shopify/<shop>, Roastify {sim.roastify_base}/roastify/<account>"
+            f"  (real: {real}:{sim.port})",
+        ),
         ("Logs", str(paths.logs)),
     ]

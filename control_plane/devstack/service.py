@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import httpx
+
 from control_plane.devstack.paths import StackPaths
 from control_plane.devstack.process import (
     Reporter,
@@ -145,3 +147,11 @@ def status(paths: StackPaths, service: Service) -> ServiceStatus:
         port=service.port,
         ready=running and service.probe(),
     )
+
+
+def http_ready(url: str) -> bool:
+    """True when ``url`` answers 200 within a second (readiness of our HTTP processes)."""
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -58,6 +58,10 @@ def proxy_specs(settings: Settings) -> list[ProxySpec]:
     if settings.s3.endpoint_url is not None:
         s3_listen = f"{_LOOPBACK}:{_url_port(settings.s3.endpoint_url)}"
         specs.append(ProxySpec("s3", s3_listen, f"{_LOOPBACK}:{stack.s3_port}"))
+    sim = settings.simulator
+    simulator = f"{_LOOPBACK}:{sim.port}"
+    specs.append(ProxySpec("shopify", f"{_LOOPBACK}:{sim.shopify_proxy_port}", simulator))
+    specs.append(ProxySpec("roastify", f"{_LOOPBACK}:{sim.roastify_proxy_port}", simulator))
     return specs
 
 

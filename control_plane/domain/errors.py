@@ -17,6 +17,10 @@ class DomainError(Exception):
         self.detail = detail
         self.field = field
 
+    def field_errors(self) -> list[tuple[str, str]]:
+        """Every (field, message) the client should fix; empty when no field is at fault."""
+        return [(self.field, self.detail)] if self.field else []
+
 
 class NotFound(DomainError):
     code = "not_found"

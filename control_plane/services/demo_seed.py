@@ -11,7 +11,9 @@ from control_plane.db.repositories import CompanyRepository, CredentialRepositor
 from control_plane.domain.principals import Role, Tier
 from control_plane.domain.providers import Provider
 from control_plane.services.credentials import hash_api_key
+from control_plane.services.integrations import IntegrationService, NewIntegration
 from control_plane.services.tenants import TenantService
+from control_plane.settings import SimulatorSettings
 
 
 @dataclass(frozen=True)
@@ -20,12 +22,17 @@ class DemoVendor:
     name: str
     tier: Tier
     provider: Provider
-    base_url: str
+
+    def connection(self, simulator: SimulatorSettings) -> tuple[str, str]:
+        """Base URL and credential of this vendor's account on the provider simulator."""
+        if self.provider is Provider.SHOPIFY:
+            return f"{simulator.shopify_base}/shopify/{self.slug}", f"shpat_sim_{self.slug}"
+        return f"{simulator.roastify_base}/roastify/{self.slug}", f"rk_sim_{self.slug}"
 
 
 DEMO_VENDORS = (
-    DemoVendor("acme-coffee", "Acme Coffee", Tier.PRO, Provider.SHOPIFY, "https://acme-coffee.myshopify.com"),
-    DemoVendor("bean-box", "Bean Box", Tier.BASIC, Provider.ROASTIFY, "https://api.roastify.example"),
+    DemoVendor("acme-coffee", "Acme Coffee", Tier.PRO, Provider.SHOPIFY),
+    DemoVendor("bean-box", "Bean Box", Tier.BASIC, Provider.ROASTIFY),
 )
 
 
@@ -36,20 +43,26 @@ class SeededVendor:
     integration_id: uuid.UUID
 
 
-async def ensure_demo_vendors(session: AsyncSession, pepper: str) -> list[SeededVendor]:
-    """Create the demo companies and one integration each, unless they exist."""
+async def ensure_demo_vendors(
+    session: AsyncSession, pepper: str, integrations: IntegrationService, simulator: SimulatorSettings
+) -> list[SeededVendor]:
+    """Create the demo companies and one simulator-backed integration each, unless they exist."""
     tenants = TenantService(session, pepper)
     seeded: list[SeededVendor] = []
     for vendor in DEMO_VENDORS:
         company = await CompanyRepository(session).get_by_slug(vendor.slug)
         if company is None:
             company = await tenants.create_company(name=vendor.name, slug=vendor.slug, tier=vendor.tier)
-            await tenants.add_integration(
-                company=company,
-                provider=vendor.provider,
-                name=f"{vendor.name} {vendor.provider.value}",
-                base_url=vendor.base_url,
-                account_settings={},
+            base_url, credential = vendor.connection(simulator)
+            await integrations.create(
+                NewIntegration(
+                    provider=vendor.provider,
+                    name=f"{vendor.name} {vendor.provider.value}",
+                    credential=credential,
+                    account_settings={"shop": vendor.slug} if vendor.provider is Provider.SHOPIFY else {},
+                    base_url=base_url,
+                    company_id=company.id,
+                )
             )
         integration = await IntegrationRepository(session).first_for_company(company.id)
         assert integration is not None

@@ -1,18 +1,16 @@
-"""Onboarding: companies, their integrations and their API keys."""
+"""Onboarding: companies and their API keys."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.db.models import Company, Integration
-from control_plane.db.repositories import CompanyRepository, IntegrationRepository
+from control_plane.db.models import Company
+from control_plane.db.repositories import CompanyRepository
 from control_plane.domain.errors import Conflict, InvalidRequest, NotFound
 from control_plane.domain.principals import Role, Tier
-from control_plane.domain.providers import Provider
 from control_plane.services.credentials import IssuedKey, issue_api_key
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
@@ -36,25 +34,6 @@ class TenantService:
         if company is None:
             raise NotFound(f"no company with slug {slug!r}", field="company")
         return company
-
-    async def add_integration(
-        self,
-        *,
-        company: Company,
-        provider: Provider,
-        name: str,
-        base_url: str,
-        account_settings: dict[str, Any],
-    ) -> Integration:
-        if not base_url.startswith(("http://", "https://")):
-            raise InvalidRequest("base_url must be an http(s) URL", field="base_url")
-        return await IntegrationRepository(self.session).add(
-            company_id=company.id,
-            provider=provider,
-            name=name,
-            base_url=base_url.rstrip("/"),
-            account_settings=account_settings,
-        )
 
     async def issue_key(self, *, company: Company | None, role: Role, name: str) -> IssuedKey:
         if role is Role.VENDOR and company is None:

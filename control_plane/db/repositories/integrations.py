@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,3 +54,10 @@ class IntegrationRepository:
             .limit(1)
         )
         return result.scalar_one_or_none()
+
+    async def list(self, *, company_scope: uuid.UUID | None) -> Sequence[Integration]:
+        query = sa.select(Integration).order_by(Integration.created_at, Integration.id)
+        if company_scope is not None:
+            query = query.where(Integration.company_id == company_scope)
+        result = await self._session.execute(query)
+        return result.scalars().all()

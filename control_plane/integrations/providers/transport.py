@@ -1,0 +1,149 @@
+"""One HTTP call to a provider: rate limited, behind the breaker, timed out, classified.
+
+Retryable failures (429, 5xx, timeouts, resets) are retried here a few times
+with the provider's Retry-After or a capped backoff; what is still failing is
+raised as :class:`RetryableProviderError` so the job is deferred, not failed.
+Bad credentials, a missing account or a malformed request fail at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from control_plane.integrations.providers.base import (
+    PermanentProviderError,
+    ProviderError,
+    RetryableProviderError,
+)
+
+
+class CallGuard(Protocol):
+    """Admission for one provider call: waits for a rate-limit token, checks the breaker."""
+
+    async def before_call(self) -> None: ...
+
+    async def succeeded(self) -> None: ...
+
+    async def failed(self, reason: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    """Tries per call for 5xx/timeouts/resets before the job is deferred."""
+    throttle_budget_s: float = 120.0
+    """Total time one call may spend waiting out 429s."""
+    base_backoff_s: float = 0.5
+    max_backoff_s: float = 15.0
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential with full jitter, so concurrent jobs do not retry in step."""
+        ceiling = min(self.max_backoff_s, self.base_backoff_s * 2**attempt)
+        return random.uniform(ceiling / 2, ceiling)
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    raw = response.headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return None
+
+
+def _permanent_for(response: httpx.Response, provider: str) -> PermanentProviderError:
+    status = response.status_code
+    if status in (401, 403):
+        reason = "the provider rejected the credentials (check the integration's token or API key)"
+    elif status == 404:
+        reason = "the provider account or resource does not exist"
+    else:
+        reason = f"the provider refused the request: {response.text[:300]}"
+    return PermanentProviderError(f"{provider}: HTTP {status}: {reason}", status=status)
+
+
+class ProviderTransport:
+    def __init__(
+        self, http: httpx.AsyncClient, guard: CallGuard, *, provider: str, policy: RetryPolicy | None = None
+    ) -> None:
+        self._http = http
+        self._guard = guard
+        self._provider = provider
+        self._policy = policy or RetryPolicy()
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        """The first 2xx response; raises a classified ProviderError otherwise."""
+        failures, throttles, throttled_s = 0, 0, 0.0
+        while True:
+            await self._guard.before_call()
+            try:
+                response = await self._http.request(method, url, headers=dict(headers), params=params, json=json)
+            except httpx.TransportError as exc:  # timeouts, resets, refused connections
+                failures = await self._on_failure(f"{type(exc).__name__}: {exc}", failures, None)
+                continue
+            if response.status_code == 429:
+                throttles += 1
+                throttled_s += await self._wait_out_throttle(response, throttles, throttled_s)
+                continue
+            if response.status_code >= 500:
+                failures = await self._on_failure(f"HTTP {response.status_code}", failures, response)
+                continue
+            if response.status_code >= 400:
+                await self._guard.succeeded()  # the provider is up; the request is wrong
+                raise _permanent_for(response, self._provider)
+            await self._guard.succeeded()
+            return response
+
+    async def _on_failure(self, reason: str, failures: int, response: httpx.Response | None) -> int:
+        await self._guard.failed(reason)
+        failures += 1
+        if failures >= self._policy.attempts:
+            status = response.status_code if response is not None else None
+            raise RetryableProviderError(
+                f"{self._provider}: {reason} after {failures} attempts", status=status, retry_after_s=5.0
+            )
+        await asyncio.sleep(self._policy.backoff(failures))
+        return failures
+
+    async def _wait_out_throttle(self, response: httpx.Response, throttles: int, waited_s: float) -> float:
+        """Honour Retry-After (or back off when the provider sends none), within a budget."""
+        delay = retry_after_seconds(response) or self._policy.backoff(throttles)
+        if waited_s + delay > self._policy.throttle_budget_s:
+            raise RetryableProviderError(
+                f"{self._provider}: still throttled (HTTP 429) after waiting {waited_s:.0f}s",
+                status=429,
+                retry_after_s=delay,
+            )
+        await asyncio.sleep(delay)
+        return delay
+
+
+def json_body(response: httpx.Response, provider: str) -> Any:
+    """Decode a provider's JSON body; anything else breaks the provider's contract."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise PermanentProviderError(f"{provider}: the response is not JSON", status=response.status_code) from exc
+
+
+def require(condition: bool, provider: str, what: str) -> None:
+    if not condition:
+        raise PermanentProviderError(f"{provider}: unexpected response shape: {what}")
+
+
+__all__ = ["CallGuard", "ProviderError", "ProviderTransport", "RetryPolicy", "json_body", "require"]

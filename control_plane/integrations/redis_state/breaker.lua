@@ -1,0 +1,108 @@
+-- Circuit breakers for several scopes in one atomic step, on the server's clock.
+-- Mirrors control_plane.domain.breaker (elapse, refusal, grant, on_success, on_failure).
+-- KEYS[1] transitions stream; KEYS[2..] one state hash per scope {state, failures, opened_at, probe_until}
+-- ARGV[1] mode: admit | success | failure    ARGV[2] failure reason    ARGV[3] reason for open -> half_open
+-- ARGV[4] failure_threshold  ARGV[5] open_seconds  ARGV[6] probe lease  ARGV[7] half-open retry
+-- ARGV[8] transitions kept   ARGV[9] state ttl (ms)  ARGV[10..] scope names, parallel to KEYS[2..]
+-- admit returns {refused scope or '', retry_after_s}; success/failure return the number of transitions.
+local mode, reason, elapse_reason = ARGV[1], ARGV[2], ARGV[3]
+local threshold, open_s, lease_s = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local half_open_retry, kept, ttl_ms = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local moves = 0
+
+local function fmt(x) return string.format('%.17g', x) end
+
+local function load(key)
+  local v = redis.call('HMGET', key, 'state', 'failures', 'opened_at', 'probe_until')
+  return {state = v[1] or 'closed', failures = tonumber(v[2]) or 0,
+          opened_at = tonumber(v[3]), probe_until = tonumber(v[4])}
+end
+
+local function save(key, b)
+  redis.call('DEL', key)
+  if b.state == 'closed' and b.failures == 0 then return end  -- absent means closed and clean
+  redis.call('HSET', key, 'state', b.state, 'failures', tostring(b.failures))
+  if b.opened_at then redis.call('HSET', key, 'opened_at', fmt(b.opened_at)) end
+  if b.probe_until then redis.call('HSET', key, 'probe_until', fmt(b.probe_until)) end
+  redis.call('PEXPIRE', key, ttl_ms)
+end
+
+local function move(scope, b, to, why)
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', kept, '*',
+             'scope', scope, 'from', b.state, 'to', to, 'at', fmt(now), 'reason', why)
+  b.state = to
+  moves = moves + 1
+end
+
+local function elapse(scope, b)
+  if b.state == 'open' and now - (b.opened_at or 0) >= open_s then
+    move(scope, b, 'half_open', elapse_reason)
+    b.probe_until = nil
+    return true
+  end
+  return false
+end
+
+local function refusal(b)
+  if b.state == 'open' then return math.max(0.001, (b.opened_at or 0) + open_s - now) end
+  if b.state == 'half_open' and b.probe_until and b.probe_until > now then
+    return math.max(0.001, math.min(half_open_retry, b.probe_until - now))
+  end
+  return 0
+end
+
+local function record(scope, b)
+  if b.state == 'half_open' then
+    if mode == 'success' then
+      move(scope, b, 'closed', 'probe succeeded')
+      b.failures, b.opened_at = 0, nil
+    else
+      move(scope, b, 'open', 'probe failed: ' .. reason)
+      b.opened_at = now
+    end
+    b.probe_until = nil
+    return true
+  elseif b.state == 'closed' then
+    if mode == 'success' then
+      local changed = b.failures > 0
+      b.failures = 0
+      return changed
+    end
+    b.failures = b.failures + 1
+    if b.failures >= threshold then
+      move(scope, b, 'open', b.failures .. ' consecutive failures; last: ' .. reason)
+      b.opened_at = now
+    end
+    return true
+  end
+  return false  -- open: late answers from calls started before it opened
+end
+
+local breakers = {}
+local worst_scope, worst_wait = '', 0
+for i = 2, #KEYS do
+  local scope = ARGV[i + 8]
+  local b = load(KEYS[i])
+  local changed = elapse(scope, b)
+  if mode == 'admit' then
+    local wait = refusal(b)
+    if wait > worst_wait then worst_scope, worst_wait = scope, wait end
+  else
+    changed = record(scope, b) or changed
+  end
+  if changed then save(KEYS[i], b) end
+  breakers[i] = b
+end
+
+if mode ~= 'admit' then return moves end
+if worst_scope ~= '' then return {worst_scope, fmt(worst_wait)} end
+for i = 2, #KEYS do
+  if breakers[i].state == 'half_open' then
+    breakers[i].probe_until = now + lease_s
+    save(KEYS[i], breakers[i])
+  end
+end
+return {'', '0'}

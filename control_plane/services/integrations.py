@@ -1,0 +1,106 @@
+"""A company's provider integrations: create them with a sealed credential, open them for clients."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from control_plane.db.models import Integration
+from control_plane.db.repositories import IntegrationRepository
+from control_plane.domain.errors import InvalidRequest, NotFound, PermissionDenied
+from control_plane.domain.principals import Principal
+from control_plane.domain.providers import Provider
+from control_plane.integrations.providers.base import IntegrationAccess
+from control_plane.integrations.secrets import SecretBox, SecretDecryptionError
+
+SHOP_HANDLE = re.compile(r"^[a-z0-9][a-z0-9-]{0,98}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class NewIntegration:
+    provider: Provider
+    name: str
+    credential: str
+    account_settings: dict[str, Any]
+    base_url: str | None = None
+    """Only operators may set it (e.g. a simulator); vendors get the provider's own address."""
+    company_id: uuid.UUID | None = None
+    """Operators name the company; vendors always create for their own."""
+
+
+def provider_base_url(provider: Provider, account_settings: dict[str, Any], roastify_base_url: str) -> str:
+    """Where a provider account lives, derived from the account, never from free text."""
+    if provider is Provider.ROASTIFY:
+        return roastify_base_url
+    shop = str(account_settings.get("shop", ""))
+    if not SHOP_HANDLE.match(shop):
+        raise InvalidRequest("a Shopify integration needs account_settings.shop, the shop handle", field="shop")
+    return f"https://{shop}.myshopify.com"
+
+
+class IntegrationService:
+    def __init__(
+        self, session: AsyncSession, *, actor: Principal, secrets: SecretBox, roastify_base_url: str = ""
+    ) -> None:
+        self._repo = IntegrationRepository(session)
+        self._actor = actor
+        self._secrets = secrets
+        self._roastify_base_url = roastify_base_url
+
+    async def create(self, new: NewIntegration) -> Integration:
+        company_id = self._actor.company_scope() or new.company_id
+        if company_id is None:
+            raise InvalidRequest("an operator must name the company", field="company_id")
+        base_url = new.base_url
+        if base_url is None:
+            base_url = provider_base_url(new.provider, new.account_settings, self._roastify_base_url)
+        elif not self._actor.is_operator:
+            raise PermissionDenied("only operators may set base_url", field="base_url")
+        elif not base_url.startswith(("http://", "https://")):
+            raise InvalidRequest("base_url must be an http(s) URL", field="base_url")
+        integration = await self._repo.add(
+            company_id=company_id,
+            provider=new.provider,
+            name=new.name,
+            base_url=base_url.rstrip("/"),
+            account_settings=new.account_settings,
+        )
+        integration.secret_ciphertext = self._secrets.seal(new.credential)
+        return integration
+
+    async def get(self, integration_id: uuid.UUID) -> Integration:
+        integration = await self._repo.get(integration_id, company_scope=self._actor.company_scope())
+        if integration is None:
+            raise NotFound("integration not found")
+        return integration
+
+    async def list(self) -> Sequence[Integration]:
+        return await self._repo.list(company_scope=self._actor.company_scope())
+
+    async def access(self, integration_id: uuid.UUID) -> IntegrationAccess:
+        """What a provider client needs, credential decrypted; visible integrations only."""
+        integration = await self.get(integration_id)
+        return open_access(integration, self._secrets)
+
+
+def open_access(integration: Integration, secrets: SecretBox) -> IntegrationAccess:
+    """Decrypt an integration's credential for a client (workers call this with their own job's row)."""
+    if integration.secret_ciphertext is None:
+        raise InvalidRequest("this integration has no credential", field="credential")
+    try:
+        credential = secrets.open(integration.secret_ciphertext)
+    except SecretDecryptionError as exc:
+        raise InvalidRequest(str(exc), field="credential") from exc
+    return IntegrationAccess(
+        integration_id=str(integration.id),
+        company_id=str(integration.company_id),
+        provider=integration.provider,
+        base_url=integration.base_url,
+        account_settings=dict(integration.account_settings),
+        credential=credential,
+    )

@@ -1,0 +1,1 @@
+"""Load and fidelity tooling: the provider simulator and, later, the load harness."""

@@ -1,0 +1,126 @@
+"""The simulator's ASGI app: ``uvicorn loadtests.simulator.app:create_app --factory``.
+
+Handlers are closures over one :class:`Simulator`, so the app carries its
+whole state and tests can build independent instances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from litestar import Litestar, Response, delete, get, patch, post, put
+from litestar.handlers import HTTPRouteHandler
+
+from control_plane.domain.providers import Provider
+from control_plane.settings import SimulatorSettings
+from loadtests.simulator import admin, image_route, roastify, shopify_graphql, shopify_rest
+from loadtests.simulator.responses import AnyRequest
+from loadtests.simulator.state import Simulator
+
+ACCOUNT = "/_sim/accounts/{provider:str}/{account:str}"
+SHOPIFY = "/shopify/{shop:str}/admin/api/{version:str}"
+ROASTIFY = "/roastify/{account:str}/v1/products"
+
+AdminCall = Callable[[Provider], Awaitable[Response[bytes]]]
+
+
+async def _for_provider(raw: str, call: AdminCall) -> Response[bytes]:
+    try:
+        provider = admin.provider_of(raw)
+    except admin.UnknownProvider:
+        return admin.unknown_provider(raw)
+    return await call(provider)
+
+
+def _account_handlers(sim: Simulator) -> list[HTTPRouteHandler]:
+    @get(ACCOUNT)
+    async def show(provider: str, account: str) -> Response[bytes]:
+        async def call(kind: Provider) -> Response[bytes]:
+            return admin.show(sim, kind, account)
+
+        return await _for_provider(provider, call)
+
+    @put(ACCOUNT)
+    async def replace(request: AnyRequest, provider: str, account: str) -> Response[bytes]:
+        async def call(kind: Provider) -> Response[bytes]:
+            return await admin.configure(sim, request, kind, account, merge=False)
+
+        return await _for_provider(provider, call)
+
+    @patch(ACCOUNT)
+    async def merge(request: AnyRequest, provider: str, account: str) -> Response[bytes]:
+        async def call(kind: Provider) -> Response[bytes]:
+            return await admin.configure(sim, request, kind, account, merge=True)
+
+        return await _for_provider(provider, call)
+
+    @delete(ACCOUNT, status_code=200)
+    async def reset(provider: str, account: str) -> Response[bytes]:
+        async def call(kind: Provider) -> Response[bytes]:
+            sim.forget(kind, account)
+            return Response(content=b"", status_code=204)
+
+        return await _for_provider(provider, call)
+
+    return [show, replace, merge, reset]
+
+
+def _state_handlers(sim: Simulator) -> list[HTTPRouteHandler]:
+    @post(ACCOUNT + "/reset-limits", status_code=200)
+    async def reset_limits(provider: str, account: str) -> Response[bytes]:
+        async def call(kind: Provider) -> Response[bytes]:
+            admin.reset_limits(sim, kind, account)
+            return Response(content=b"", status_code=204)
+
+        return await _for_provider(provider, call)
+
+    @post(ACCOUNT + "/touch", status_code=200)
+    async def touch(request: AnyRequest, provider: str, account: str) -> Response[bytes]:
+        async def call(kind: Provider) -> Response[bytes]:
+            return await admin.touch(sim, request, kind, account)
+
+        return await _for_provider(provider, call)
+
+    @get("/_sim/stats/{provider:str}/{account:str}")
+    async def stats(provider: str, account: str) -> Response[bytes]:
+        async def call(kind: Provider) -> Response[bytes]:
+            return admin.stats(sim, kind, account)
+
+        return await _for_provider(provider, call)
+
+    @get("/_sim/health")
+    async def health() -> Response[bytes]:
+        return admin.health(sim)
+
+    return [reset_limits, touch, stats, health]
+
+
+def _provider_handlers(sim: Simulator) -> list[HTTPRouteHandler]:
+    @get(SHOPIFY + "/products.json")
+    async def shopify_products(request: AnyRequest, shop: str, version: str) -> Response[bytes]:
+        return await shopify_rest.products(sim, request, shop)
+
+    @post(SHOPIFY + "/graphql.json", status_code=200)
+    async def shopify_graphql_query(request: AnyRequest, shop: str, version: str) -> Response[bytes]:
+        return await shopify_graphql.graphql(sim, request, shop)
+
+    @get(ROASTIFY)
+    async def roastify_list(request: AnyRequest, account: str) -> Response[bytes]:
+        return await roastify.list_products(sim, request, account)
+
+    @get(ROASTIFY + "/{product_id:str}")
+    async def roastify_detail(request: AnyRequest, account: str, product_id: str) -> Response[bytes]:
+        return await roastify.get_product(sim, request, account, product_id)
+
+    @get("/images/{provider:str}/{account:str}/{product_index:int}/{name:str}")
+    async def image(provider: str, account: str, product_index: int, name: str) -> Response[bytes]:
+        return await image_route.serve(sim, provider, account, product_index, name)
+
+    return [shopify_products, shopify_graphql_query, roastify_list, roastify_detail, image]
+
+
+def create_app(settings: SimulatorSettings | None = None) -> Litestar:
+    """A simulator with fresh in-memory state (uvicorn calls it with no arguments)."""
+    sim = Simulator(settings or SimulatorSettings())
+    handlers = [*_account_handlers(sim), *_state_handlers(sim), *_provider_handlers(sim)]
+    return Litestar(route_handlers=handlers, openapi_config=None)
