@@ -3,7 +3,7 @@
 ICP_STACK_STATE_DIR ?= .stack
 RUN := uv run --frozen
 
-.PHONY: bootstrap up down status test demo lint clean
+.PHONY: bootstrap up down status test demo bench lint clean
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -26,6 +26,10 @@ test: bootstrap
 demo: bootstrap
 	$(RUN) importctl stack up
 	$(RUN) importctl demo
+
+bench: bootstrap
+	$(RUN) importctl stack up --infra-only
+	$(RUN) python -m loadtests.bench
 
 lint:
 	$(RUN) ruff check .

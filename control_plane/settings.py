@@ -108,6 +108,20 @@ class WorkerSettings(_Section):
 
     concurrency: int = Field(5, ge=1, description="Jobs one worker runs at once (seed: 5).")
     job_timeout_s: int = Field(3600, ge=1, description="Longest a single job run may take.")
+    image_concurrency: int = Field(4, ge=1, le=64, description="Image downloads in flight per job.")
+    lease_ttl_s: float = Field(15.0, gt=0, description="A running job's lease; lost when heartbeats stop this long.")
+    heartbeat_interval_s: float = Field(3.0, gt=0, description="How often a running job renews its lease.")
+    drain_timeout_s: int = Field(25, ge=0, description="On SIGTERM, how long running jobs may finish before hand-back.")
+    reconcile_interval_s: int = Field(
+        300, ge=1, description="Orphan reconciliation period (seed: 5 min); under 60 it must divide 60."
+    )
+    lease_sweep_interval_s: int = Field(5, ge=1, description="Expired-lease sweep period; under 60 it must divide 60.")
+    pending_grace_s: float = Field(
+        10.0, ge=0, description="Age before a PENDING or QUEUED job missing from Redis counts as orphaned."
+    )
+    retry_delays_s: tuple[int, ...] = Field(
+        (5, 25, 125), description="Backoff before each retry of a failed attempt (seed: 5 s, 25 s, 125 s)."
+    )
 
 
 class ProviderSettings(_Section):

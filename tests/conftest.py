@@ -6,6 +6,7 @@ every connection goes through its toxiproxy proxy, exactly as the apps do.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -29,7 +30,8 @@ from control_plane.services.integrations import IntegrationService, NewIntegrati
 from control_plane.services.tenants import TenantService
 from control_plane.settings import DatabaseSettings, RedisSettings, Settings, load_settings
 
-TEST_DATABASE = "icp_test"
+TEST_DATABASE = f"icp_test_{os.getpid()}"
+"""One database per test session, so concurrent runs on one machine never drop each other's."""
 TABLES = (
     "job_events, import_jobs, product_images, products, storage_usage, field_mappings, "
     "integrations, api_credentials, companies"
@@ -42,27 +44,40 @@ def settings() -> Settings:
     return replace(
         base,
         database=DatabaseSettings(**{**base.database.model_dump(), "name": TEST_DATABASE}),
-        redis=RedisSettings(**{**base.redis.model_dump(), "database": 1, "queue_name": "icp:test:queue"}),
+        redis=RedisSettings(
+            **{**base.redis.model_dump(), "database": 1, "queue_name": f"icp:test:{os.getpid()}:queue"}
+        ),
     )
 
 
-async def _recreate_database(settings: Settings) -> None:
+async def _admin(settings: Settings, *statements: str) -> None:
+    """Run statements on the server's maintenance database (create/drop the test database)."""
     db = settings.database
     conn = await asyncpg.connect(
         host=db.host, port=db.port, user=db.user, password=db.password.get_secret_value(), database="postgres"
     )
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{db.name}"')
+        for statement in statements:
+            await conn.execute(statement)
     finally:
         await conn.close()
 
 
+async def _drop_database(settings: Settings) -> None:
+    await _admin(settings, f'DROP DATABASE IF EXISTS "{settings.database.name}" WITH (FORCE)')
+
+
+async def _recreate_database(settings: Settings) -> None:
+    name = settings.database.name
+    await _admin(settings, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+
+
 @pytest.fixture(scope="session")
-async def migrated(settings: Settings) -> Settings:
+async def migrated(settings: Settings) -> AsyncIterator[Settings]:
     await _recreate_database(settings)
     await run_migration(settings.database, "head")
-    return settings
+    yield settings
+    await _drop_database(settings)
 
 
 @pytest.fixture(scope="session")
@@ -99,6 +114,8 @@ class Vendor:
     company_id: uuid.UUID
     integration_id: uuid.UUID
     key: str
+    account: str
+    """The vendor's account on the provider simulator."""
 
     @property
     def auth(self) -> dict[str, str]:
@@ -143,7 +160,8 @@ async def tenants(clean: None, sessions: async_sessionmaker[AsyncSession], setti
             ("beans", Tier.BASIC, Provider.ROASTIFY),
         ):
             company = await service.create_company(name=slug.title(), slug=f"{slug}-co", tier=tier)
-            base_url, credential = simulator_account(settings, provider, f"{slug}-co")
+            account = f"{slug}-{os.getpid()}"  # simulator accounts are shared by concurrent sessions
+            base_url, credential = simulator_account(settings, provider, account)
             integration = await integrations.create(
                 NewIntegration(
                     provider=provider,
@@ -155,7 +173,7 @@ async def tenants(clean: None, sessions: async_sessionmaker[AsyncSession], setti
                 )
             )
             key = await service.issue_key(company=company, role=Role.VENDOR, name="test")
-            vendors.append(Vendor(company.id, integration.id, key.key))
+            vendors.append(Vendor(company.id, integration.id, key.key, account))
         operator = await service.issue_key(company=None, role=Role.OPERATOR, name="ops")
         await session.commit()
     return Tenants(acme=vendors[0], beans=vendors[1], operator_key=operator.key)

@@ -2,42 +2,28 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from typing import Any, ClassVar
 
 from arq.connections import RedisSettings as ArqRedisSettings
+from arq.cron import CronJob
 from arq.worker import Function, func
 
-from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.domain.jobs import IMPORT_TASK_NAME
-from control_plane.domain.ratelimit import BucketSpec
-from control_plane.integrations.redis_state.token_bucket import RedisTokenBucket
-from control_plane.logging import configure_logging
 from control_plane.settings import get_settings
+from workers.reconciliation_tasks import reconciliation_cron_jobs
+from workers.resources import close_resources, open_resources
 from workers.tasks import run_import
 
 _settings = get_settings()
 ARQ_MAX_TRIES = 10_000
 
 
-def worker_id() -> str:
-    """Stable per process: host, configured name (or pid)."""
-    return f"{socket.gethostname()}:{os.environ.get('ICP_WORKER_NAME', os.getpid())}"
-
-
 async def startup(ctx: dict[str, Any]) -> None:
-    configure_logging()
-    engine = create_engine(_settings.database)
-    ctx["engine"] = engine
-    ctx["sessions"] = create_session_factory(engine)
-    ctx["worker_id"] = worker_id()
-    ctx["job_starts"] = RedisTokenBucket(ctx["redis"])
-    ctx["job_start_spec"] = BucketSpec.per_minute(_settings.rate_limit.job_starts_per_minute)
+    await open_resources(ctx, _settings)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    await ctx["engine"].dispose()
+    await close_resources(ctx)
 
 
 def _redis_settings() -> ArqRedisSettings:
@@ -56,6 +42,7 @@ def _redis_settings() -> ArqRedisSettings:
 class WorkerSettings:
     # Attempts are counted in PostgreSQL; arq may re-queue (defer) a job as often as needed.
     functions: ClassVar[list[Function]] = [func(run_import, name=IMPORT_TASK_NAME, max_tries=ARQ_MAX_TRIES)]
+    cron_jobs: ClassVar[list[CronJob]] = reconciliation_cron_jobs(_settings.worker)
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = _redis_settings()
@@ -63,3 +50,6 @@ class WorkerSettings:
     max_jobs = _settings.worker.concurrency
     job_timeout = _settings.worker.job_timeout_s
     health_check_interval = 10
+    # SIGTERM: stop taking jobs, let running ones finish this long, then cancel them, which
+    # checkpoints and hands each back to the queue for another worker (seed: exit within 30 s).
+    job_completion_wait = _settings.worker.drain_timeout_s

@@ -7,15 +7,19 @@ import json
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 import click
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.cli.session import integration_service, run_in_session
+from control_plane.db.repositories.catalog import CatalogRepository
 from control_plane.integrations.queue import create_redis
 from control_plane.services.demo_seed import SeededVendor, ensure_demo_vendors, issue_demo_keys, key_is_valid
 from control_plane.settings import Settings, get_settings
+
+DEMO_PATIENCE_S = 120.0
 
 
 def _credentials_file(settings: Settings) -> Path:
@@ -56,8 +60,13 @@ async def _submit_and_show(settings: Settings, vendor: SeededVendor, keys: dict[
         click.echo(f"submitted import {job_id} as {vendor.slug}: HTTP {response.status_code}, {body['message']}")
         theirs = await client.get(f"/api/v1/imports/{job_id}", headers={"Authorization": f"Bearer {keys[other]}"})
         click.echo(f"the same job seen with {other}'s key: HTTP {theirs.status_code} (tenant isolation)")
-        mine = await client.get(f"/api/v1/imports/{job_id}", headers={"Authorization": f"Bearer {keys[vendor.slug]}"})
-        click.echo(f"job status now: {mine.json()['status']}")
+        job = await _follow(client, job_id, {"Authorization": f"Bearer {keys[vendor.slug]}"})
+        progress = job["progress"]
+        click.echo(
+            f"job {job['status']}: {progress['products_processed']} products, "
+            f"{progress['images_processed']}/{progress['images_total']} images with thumbnails"
+            + (f", last error: {job['last_error']}" if job["last_error"] else "")
+        )
     redis = create_redis(settings.redis)
     try:
         present = await redis.exists(f"arq:job:{job_id}", f"arq:result:{job_id}")
@@ -66,12 +75,38 @@ async def _submit_and_show(settings: Settings, vendor: SeededVendor, keys: dict[
     click.echo(f"in Redis under the same id: {'yes' if present else 'no'} (arq:job/arq:result {job_id})")
 
 
+async def _follow(client: httpx.AsyncClient, job_id: str, headers: dict[str, str]) -> dict[str, Any]:
+    """Poll the job through the API until it finishes (or the demo's patience runs out)."""
+    deadline = asyncio.get_running_loop().time() + DEMO_PATIENCE_S
+    last_status = ""
+    while True:
+        job: dict[str, Any] = (await client.get(f"/api/v1/imports/{job_id}", headers=headers)).json()
+        if job["status"] != last_status:
+            click.echo(f"  … {job['status']} ({job['progress']['products_processed']} products so far)")
+            last_status = job["status"]
+        if job["status"] in ("COMPLETED", "FAILED", "CANCELLED") or asyncio.get_running_loop().time() > deadline:
+            return job
+        await asyncio.sleep(0.5)
+
+
+def _show_catalog(company_id: uuid.UUID) -> None:
+    async def action(session: AsyncSession, _settings: Settings) -> list[tuple[str, Any, str | None, str | None]]:
+        return await CatalogRepository(session).sample(company_id, 3)
+
+    bucket = get_settings().s3.bucket
+    for title, price, currency, thumbnail in run_in_session(action):
+        where = f"thumbnail s3://{bucket}/{thumbnail}" if thumbnail else "(no image)"
+        click.echo(f"  {title[:48]:<48} {price} {currency or ''}  {where}")
+
+
 @click.command()
 def demo() -> None:
     """Seed demo tenants and keys, submit an import through the running API, print where things are."""
     settings = get_settings()
     vendors, keys = _seed()
     asyncio.run(_submit_and_show(settings, vendors[0], keys))
+    click.echo("a few of the imported products:")
+    _show_catalog(vendors[0].company_id)
     base = settings.api.base_url
     click.echo(
         f"\nAPI            {base}\nOpenAPI docs   {base}/schema  (Swagger UI: {base}/schema/swagger)"

@@ -108,7 +108,13 @@ def _launch_worker(settings: Settings, paths: StackPaths, index: int) -> subproc
             conn.delete(_health_key(settings))
     argv = [sys.executable, "-m", "arq", WORKER_SETTINGS]
     name = worker_name(index)
-    return spawn(paths, name, argv, env=_env(ICP_WORKER_NAME=name))
+    return spawn(paths, name, argv, env=_env(ICP_WORKER_NAME=name, ICP_IMAGES_ALLOW_HOSTS=simulator_hosts(settings)))
+
+
+def simulator_hosts(settings: Settings) -> str:
+    """The simulator's proxy listeners: the only loopback hosts workers may fetch images from locally."""
+    sim = settings.simulator
+    return f"127.0.0.1:{sim.shopify_proxy_port},127.0.0.1:{sim.roastify_proxy_port}"
 
 
 def _worker_healthy(settings: Settings, paths: StackPaths, index: int) -> bool:

@@ -46,15 +46,18 @@ class SeededVendor:
 async def ensure_demo_vendors(
     session: AsyncSession, pepper: str, integrations: IntegrationService, simulator: SimulatorSettings
 ) -> list[SeededVendor]:
-    """Create the demo companies and one simulator-backed integration each, unless they exist."""
+    """Create the demo companies, each with a simulator-backed integration, unless they exist."""
     tenants = TenantService(session, pepper)
     seeded: list[SeededVendor] = []
     for vendor in DEMO_VENDORS:
         company = await CompanyRepository(session).get_by_slug(vendor.slug)
         if company is None:
             company = await tenants.create_company(name=vendor.name, slug=vendor.slug, tier=vendor.tier)
-            base_url, credential = vendor.connection(simulator)
-            await integrations.create(
+        base_url, credential = vendor.connection(simulator)
+        existing = await IntegrationRepository(session).list(company_scope=company.id)
+        integration = next((i for i in existing if i.base_url == base_url and i.secret_ciphertext), None)
+        if integration is None:
+            integration = await integrations.create(
                 NewIntegration(
                     provider=vendor.provider,
                     name=f"{vendor.name} {vendor.provider.value}",
@@ -64,8 +67,6 @@ async def ensure_demo_vendors(
                     company_id=company.id,
                 )
             )
-        integration = await IntegrationRepository(session).first_for_company(company.id)
-        assert integration is not None
         seeded.append(SeededVendor(vendor.slug, company.id, integration.id))
     return seeded
 

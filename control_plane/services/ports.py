@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Protocol
+
+from control_plane.domain.queueing import QueueState, RequeueOutcome
 
 
 class JobQueue(Protocol):
     async def enqueue_import(self, job_id: uuid.UUID, *, defer_by: timedelta | None = None) -> bool: ...
+
+    async def requeue_import(self, job_id: uuid.UUID, *, defer_by: timedelta | None = None) -> RequeueOutcome:
+        """Put the job back in line whatever state the queue left it in."""
+        ...
+
+    async def queue_state(self, job_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, QueueState]:
+        """What the queue holds for each job, read in one round trip."""
+        ...
 
     async def is_queued(self, job_id: uuid.UUID) -> bool: ...
 

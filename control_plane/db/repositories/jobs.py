@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +15,9 @@ from control_plane.db.models import ImportJob, JobEvent
 from control_plane.domain.jobs import JobStatus
 from control_plane.domain.pagination import Keyset
 from control_plane.domain.providers import Provider
+
+REENQUEUE_EVENT_KINDS = ("enqueue_failed", "retry_requested")
+"""Events after which a PENDING job is waiting for the queue again, restarting its grace period."""
 
 
 @dataclass(frozen=True)
@@ -121,3 +125,71 @@ class JobRepository:
     async def events(self, job_id: uuid.UUID) -> Sequence[JobEvent]:
         result = await self._session.execute(sa.select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id))
         return result.scalars().all()
+
+    async def stale_pending(self, cutoff: datetime, *, after: Keyset | None, limit: int) -> Sequence[ImportJob]:
+        """PENDING jobs waiting since before ``cutoff``, oldest first (keyset on requested_at, id).
+
+        A job waits since it was requested or since its last failed enqueue or retry, whichever is later.
+        """
+        last_wait = (
+            sa.select(sa.func.max(JobEvent.at))
+            .where(JobEvent.job_id == ImportJob.id, JobEvent.kind.in_(REENQUEUE_EVENT_KINDS))
+            .scalar_subquery()
+        )
+        waiting_since = sa.func.greatest(ImportJob.requested_at, sa.func.coalesce(last_wait, ImportJob.requested_at))
+        return await self._oldest(JobStatus.PENDING, waiting_since < cutoff, after=after, limit=limit)
+
+    async def stale_queued(self, cutoff: datetime, *, after: Keyset | None, limit: int) -> Sequence[ImportJob]:
+        """QUEUED jobs queued before ``cutoff``, oldest first (keyset on requested_at, id)."""
+        queued_since = sa.func.coalesce(ImportJob.queued_at, ImportJob.requested_at)
+        return await self._oldest(JobStatus.QUEUED, queued_since < cutoff, after=after, limit=limit)
+
+    async def _oldest(
+        self, status: JobStatus, condition: sa.ColumnElement[bool], *, after: Keyset | None, limit: int
+    ) -> Sequence[ImportJob]:
+        query = sa.select(ImportJob).where(ImportJob.status == status, condition)
+        if after is not None:
+            query = query.where(
+                sa.tuple_(ImportJob.requested_at, ImportJob.id)
+                > sa.tuple_(sa.literal(after.created_at), sa.literal(after.id))
+            )
+        query = query.order_by(ImportJob.requested_at, ImportJob.id).limit(limit)
+        result = await self._session.execute(query)
+        return result.scalars().all()
+
+    async def expired_leases(self, now: datetime, *, limit: int) -> Sequence[ImportJob]:
+        """RUNNING jobs whose lease ran out before ``now``, longest-expired first."""
+        query = (
+            sa.select(ImportJob)
+            .where(ImportJob.status == JobStatus.RUNNING, ImportJob.lease_expires_at < now)
+            .order_by(ImportJob.lease_expires_at, ImportJob.id)
+            .limit(limit)
+        )
+        result = await self._session.execute(query)
+        return result.scalars().all()
+
+    async def release_expired_lease(
+        self, job_id: uuid.UUID, *, worker_id: str | None, now: datetime, to: JobStatus, **values: Any
+    ) -> ImportJob | None:
+        """Take a RUNNING job from ``worker_id`` only if its lease is still expired and still that worker's.
+
+        None when the worker renewed the lease, finished, or another sweep got there first.
+        """
+        statement = (
+            sa.update(ImportJob)
+            .where(
+                ImportJob.id == job_id,
+                ImportJob.status == JobStatus.RUNNING,
+                ImportJob.lease_expires_at < now,
+                ImportJob.worker_id.is_not_distinct_from(worker_id),
+            )
+            .values(status=to, worker_id=None, lease_expires_at=None, **values)
+            .returning(ImportJob)
+            .execution_options(synchronize_session="fetch")
+        )
+        result = await self._session.execute(statement)
+        return result.scalar_one_or_none()
+
+    async def database_now(self) -> datetime:
+        """The database clock, which lease deadlines are written in, so hosts' clock skew cannot expire them."""
+        return (await self._session.execute(sa.select(sa.func.now()))).scalar_one()

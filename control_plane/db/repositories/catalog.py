@@ -1,0 +1,186 @@
+"""Products, their images and per-company storage usage: idempotent batch writes.
+
+Upserts touch a row only when something in it changed, so re-running an import
+leaves every row (and its `updated_at`) exactly as it was.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from control_plane.db.models import Product, ProductImage, StorageUsage
+from control_plane.domain.providers import Provider
+
+PRODUCT_FIELDS = (
+    "title",
+    "description",
+    "vendor",
+    "product_type",
+    "status",
+    "tags",
+    "price",
+    "currency",
+    "sku",
+    "variants",
+    "options",
+    "raw",
+    "source_updated_at",
+)
+STORED = "stored"
+FAILED = "failed"
+PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class PendingImage:
+    id: uuid.UUID
+    product_id: uuid.UUID
+    source_url: str
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    id: uuid.UUID
+    s3_key: str
+    thumbnail_key: str
+    width: int
+    height: int
+    bytes: int
+    content_type: str
+
+
+class CatalogRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def upsert_products(
+        self, *, company_id: uuid.UUID, provider: Provider, rows: Sequence[dict[str, Any]]
+    ) -> dict[str, uuid.UUID]:
+        """Insert or update by (company, provider, external id); external id → product id."""
+        if not rows:
+            return {}
+        statement = insert(Product).values(
+            [{"id": uuid.uuid4(), "company_id": company_id, "provider": provider, **row} for row in rows]
+        )
+        excluded = statement.excluded
+        changed = sa.tuple_(*(getattr(Product, f) for f in PRODUCT_FIELDS)).is_distinct_from(
+            sa.tuple_(*(getattr(excluded, f) for f in PRODUCT_FIELDS))
+        )
+        updates = {f: getattr(excluded, f) for f in PRODUCT_FIELDS}
+        updates |= {"integration_id": excluded.integration_id, "last_import_job_id": excluded.last_import_job_id}
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["company_id", "provider", "external_id"],
+                set_={**updates, "updated_at": sa.func.now()},
+                where=changed,
+            )
+        )
+        ids = await self._session.execute(
+            sa.select(Product.external_id, Product.id).where(
+                Product.company_id == company_id,
+                Product.provider == provider,
+                Product.external_id.in_([row["external_id"] for row in rows]),
+            )
+        )
+        return dict(ids.tuples().all())
+
+    async def images_to_process(
+        self, *, company_id: uuid.UUID, wanted: Sequence[tuple[uuid.UUID, str, int]]
+    ) -> list[PendingImage]:
+        """Record (product, url, position) rows; return those not yet stored (new, pending or failed)."""
+        if not wanted:
+            return []
+        statement = insert(ProductImage).values(
+            [
+                {"id": uuid.uuid4(), "product_id": p, "company_id": company_id, "source_url": u, "position": n}
+                for p, u, n in wanted
+            ]
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["product_id", "source_url"],
+                set_={"position": statement.excluded.position},
+                where=ProductImage.position.is_distinct_from(statement.excluded.position),
+            )
+        )
+        result = await self._session.execute(
+            sa.select(ProductImage.id, ProductImage.product_id, ProductImage.source_url).where(
+                ProductImage.product_id.in_({p for p, _, _ in wanted}), ProductImage.status != STORED
+            )
+        )
+        return [PendingImage(i, p, u) for i, p, u in result.all()]
+
+    async def mark_stored(self, images: Sequence[StoredImage]) -> None:
+        """One executemany for the page's images (bulk UPDATE by primary key)."""
+        if images:
+            now = datetime.now(UTC)
+            await self._session.execute(
+                sa.update(ProductImage),
+                [
+                    {
+                        "id": image.id,
+                        "status": STORED,
+                        "error": None,
+                        "s3_key": image.s3_key,
+                        "thumbnail_key": image.thumbnail_key,
+                        "width": image.width,
+                        "height": image.height,
+                        "bytes": image.bytes,
+                        "content_type": image.content_type,
+                        "updated_at": now,
+                    }
+                    for image in images
+                ],
+            )
+
+    async def mark_failed(self, failures: Sequence[tuple[uuid.UUID, str]]) -> None:
+        if failures:
+            await self._session.execute(
+                sa.update(ProductImage),
+                [
+                    {"id": image_id, "status": FAILED, "error": reason[:2000], "updated_at": datetime.now(UTC)}
+                    for image_id, reason in failures
+                ],
+            )
+
+    async def add_storage(self, company_id: uuid.UUID, *, bytes_added: int, objects_added: int) -> None:
+        if not objects_added:
+            return
+        statement = insert(StorageUsage).values(
+            company_id=company_id, bytes_stored=bytes_added, objects_stored=objects_added
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["company_id"],
+                set_={
+                    "bytes_stored": StorageUsage.bytes_stored + bytes_added,
+                    "objects_stored": StorageUsage.objects_stored + objects_added,
+                    "updated_at": sa.func.now(),
+                },
+            )
+        )
+
+    async def sample(self, company_id: uuid.UUID, limit: int) -> list[tuple[str, Any, str | None, str | None]]:
+        """A few products with a thumbnail each: (title, price, currency, thumbnail key)."""
+        thumbnail = (
+            sa.select(ProductImage.thumbnail_key)
+            .where(ProductImage.product_id == Product.id, ProductImage.status == STORED)
+            .order_by(ProductImage.position)
+            .limit(1)
+            .scalar_subquery()
+        )
+        result = await self._session.execute(
+            sa.select(Product.title, Product.price, Product.currency, thumbnail)
+            .where(Product.company_id == company_id)
+            .order_by(Product.external_id)
+            .limit(limit)
+        )
+        return [tuple(row) for row in result.all()]

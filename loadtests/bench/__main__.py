@@ -1,0 +1,52 @@
+"""``python -m loadtests.bench [--products N] [--images M] [--worker-products K] [--skip FIGURE …]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from loadtests.bench.environment import BENCH_BUCKET_PREFIX, BENCH_DATABASE, BENCH_QUEUE, BENCH_REDIS_DB, Target
+from loadtests.bench.run import FIGURES, Options, run
+
+SIMULATOR_MAX_PRODUCTS = 10_000
+
+
+def parse(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtests.bench",
+        description="Measure the import pipeline against raw baselines from the same run; never fails on a figure.",
+    )
+    parser.add_argument("--products", type=int, default=5_000, help="products through the pipeline (figure 1)")
+    parser.add_argument("--images", type=int, default=200, help="images through the pipeline (figure 2)")
+    parser.add_argument(
+        "--worker-products", type=int, default=10_000, help="products imported by the worker process (figure 3)"
+    )
+    parser.add_argument("--skip", action="append", choices=FIGURES, default=[], help="leave a figure out (repeatable)")
+    parser.add_argument("--out", type=Path, default=Path("artifacts/bench"), help="reports go to OUT/<timestamp>/")
+    parser.add_argument("--database", default=BENCH_DATABASE, help="database created and dropped by the run")
+    parser.add_argument("--redis-db", type=int, default=BENCH_REDIS_DB, help="Redis logical db, emptied before/after")
+    parser.add_argument("--queue", default=BENCH_QUEUE, help="arq queue of the bench worker")
+    args = parser.parse_args(argv)
+    for name in ("products", "worker_products"):
+        if not 1 <= getattr(args, name) <= SIMULATOR_MAX_PRODUCTS:
+            parser.error(f"--{name.replace('_', '-')} must be between 1 and {SIMULATOR_MAX_PRODUCTS}")
+    if not 1 <= args.images <= SIMULATOR_MAX_PRODUCTS:
+        parser.error(f"--images must be between 1 and {SIMULATOR_MAX_PRODUCTS}")
+    return Options(
+        products=args.products,
+        images=args.images,
+        worker_products=args.worker_products,
+        skip=frozenset(args.skip),
+        out=args.out,
+        target=Target(database=args.database, redis_db=args.redis_db, queue=args.queue, bucket=BENCH_BUCKET_PREFIX),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    asyncio.run(run(parse(argv)))
+
+
+if __name__ == "__main__":
+    main()

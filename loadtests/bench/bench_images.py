@@ -1,0 +1,98 @@
+"""Figure 2: images per second through the pipeline against raw Pillow thumbnailing on every core."""
+
+from __future__ import annotations
+
+import asyncio
+
+from control_plane.settings import Settings
+from loadtests.bench.bucket import BenchBucket
+from loadtests.bench.context import BenchContext
+from loadtests.bench.pipeline_images import ImagePipelineRun, run_image_pipeline
+from loadtests.bench.raw_images import RawImages, download, measure
+from loadtests.bench.report import Figure
+from loadtests.bench.stack import StackCpu, cpu_text
+
+GOAL = 0.5
+IMAGES_PER_PRODUCT = 4
+IMAGE_SIZE = 800
+
+
+async def images_figure(ctx: BenchContext, count: int) -> Figure:
+    shop = ctx.shop_name("images")
+    products = -(-count // IMAGES_PER_PRODUCT)
+    await ctx.simulator.configure(
+        shop,
+        {
+            "products": products,
+            "images_min": IMAGES_PER_PRODUCT,
+            "images_max": IMAGES_PER_PRODUCT,
+            "image_width": IMAGE_SIZE,
+            "image_height": IMAGE_SIZE,
+            "image_format": "jpeg",
+        },
+    )
+    urls = [ctx.simulator.image_url(shop, i // IMAGES_PER_PRODUCT, i % IMAGES_PER_PRODUCT + 1) for i in range(count)]
+    images = await download(ctx.http, urls)
+    box = (ctx.settings.images.thumbnail_width, ctx.settings.images.thumbnail_height)
+    raw = await asyncio.to_thread(measure, images, box)
+    bucket = BenchBucket(ctx.settings.s3)
+    await bucket.create()
+    try:
+        pipeline = await run_image_pipeline(ctx.settings, urls, StackCpu(ctx.settings))
+        objects = len(await bucket.keys())
+    finally:
+        await bucket.remove()
+    distinct = len(set(images))
+    return _figure(ctx, pipeline, raw, objects=objects, distinct=distinct)
+
+
+def _figure(ctx: BenchContext, pipeline: ImagePipelineRun, raw: RawImages, *, objects: int, distinct: int) -> Figure:
+    ratio = pipeline.per_second / raw.per_second if raw.per_second else None
+    return Figure(
+        key="images",
+        title="images/s: pipeline vs raw Pillow",
+        measured=f"{pipeline.per_second:,.1f}/s",
+        baseline=f"{raw.per_second:,.1f}/s ({raw.processes} processes)",
+        ratio=ratio,
+        goal=f"≥ {GOAL}",
+        met=None if ratio is None else ratio >= GOAL,
+        details=_details(pipeline, raw, objects=objects, distinct=distinct),
+        notes=_notes(ctx.settings, pipeline.images),
+        data={
+            "pipeline": vars(pipeline) | {"per_second": pipeline.per_second},
+            "raw": vars(raw) | {"per_second": raw.per_second},
+            "distinct_files": distinct,
+            "objects_uploaded": objects,
+            "ratio": ratio,
+            "goal": GOAL,
+        },
+    )
+
+
+def _details(run: ImagePipelineRun, raw: RawImages, *, objects: int, distinct: int) -> list[tuple[str, str]]:
+    details = [
+        ("images requested / stored / failed", f"{run.images} / {run.stored} / {run.failed}"),
+        ("pipeline", f"{run.per_second:,.1f} images/s ({run.stored} in {run.seconds:.2f} s)"),
+        ("  CPU of the pipeline process", f"{run.cpu_seconds:.2f} s"),
+        ("  CPU of other stack processes", cpu_text(run.stack_cpu)),
+        ("  distinct image files / objects uploaded", f"{distinct} / {objects}"),
+        ("raw Pillow", f"{raw.per_second:,.1f} images/s ({raw.images} in {raw.seconds:.2f} s, {raw.processes} procs)"),
+    ]
+    if run.failures:
+        details.append(("failure reasons", "; ".join(run.failures)))
+    return details
+
+
+def _notes(settings: Settings, count: int) -> list[str]:
+    images = settings.images
+    return [
+        f"{count} JPEG images of {IMAGE_SIZE}x{IMAGE_SIZE} served by the simulator. Pipeline: `ImageIngest` "
+        f"({settings.worker.image_concurrency} images in flight, `{images.executor}` executor) with safe fetch, "
+        "decode and thumbnail, S3 HEAD + PUT of original and thumbnail into an empty bucket.",
+        f"Raw: the same bytes, downloaded once beforehand, decoded, thumbnailed into "
+        f"{images.thumbnail_width}x{images.thumbnail_height} and JPEG-encoded with the pipeline's encoder "
+        "settings in a process pool of one process per core.",
+        "The simulator renders images from a small palette, so identical files recur; content addressing "
+        "uploads each distinct file once and answers the repeats with a HEAD. It also runs on this machine, "
+        "so its CPU time (rendering) competes with the pipeline's.",
+    ]

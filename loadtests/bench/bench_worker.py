@@ -1,0 +1,158 @@
+"""Figure 3: peak resident memory of a real worker process importing a 10,000-product shop.
+
+The job goes the production way: written by ``ImportService``, queued by
+``ArqJobQueue``, claimed and run by the worker; PostgreSQL is polled until it
+says the job is finished.  ``VmRSS`` is sampled all along and the kernel's
+own peak (``VmHWM``) is read before the worker is stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from control_plane.db.models import ImportJob
+from control_plane.domain.jobs import JobStatus
+from control_plane.integrations.queue import ArqJobQueue
+from control_plane.services.imports import ImportService
+from loadtests.bench.context import OPERATOR, BenchContext, BenchShop
+from loadtests.bench.pipeline_products import submit
+from loadtests.bench.procstat import RssSampler, mib, status_kib
+from loadtests.bench.report import Figure
+from loadtests.bench.worker_process import WorkerProcess
+
+GOAL_MIB = 300
+SETTLE_S = 2.0
+"""Left to the idle worker before its baseline is read (imports and pools finish settling)."""
+DEADLINE_S = 900.0
+POLL_S = 0.5
+FINISHED = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
+
+
+async def enqueue(ctx: BenchContext, shop: BenchShop) -> uuid.UUID:
+    """Submit (committed PENDING) and queue, as the API does."""
+    job_id = await submit(ctx, shop, {})
+    async with ctx.sessions() as session:
+        service = ImportService(session, actor=OPERATOR)
+        outcome = await service.enqueue(
+            await service.get(job_id), ArqJobQueue(ctx.redis, ctx.settings.redis.queue_name)
+        )
+        await session.commit()
+    if not outcome.enqueued:
+        raise RuntimeError(f"the bench job was not queued: {outcome.message}")
+    return job_id
+
+
+async def wait_finished(ctx: BenchContext, job_id: uuid.UUID) -> ImportJob:
+    deadline = time.monotonic() + DEADLINE_S
+    while True:
+        async with ctx.sessions() as session:
+            job = (await session.execute(sa.select(ImportJob).where(ImportJob.id == job_id))).scalar_one()
+        if job.status in FINISHED:
+            return job
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"job {job_id} still {job.status.value} after {DEADLINE_S:.0f} s")
+        await asyncio.sleep(POLL_S)
+
+
+@dataclass(frozen=True)
+class WorkerRun:
+    products: int
+    job: ImportJob
+    baseline_kib: int
+    hwm_kib: int
+    sampled_peak_kib: int
+    samples: int
+    wall_s: float
+    exit_code: int | None
+
+    @property
+    def peak_mib(self) -> float:
+        return mib(max(self.hwm_kib, self.sampled_peak_kib))
+
+    @property
+    def run_s(self) -> float | None:
+        job = self.job
+        return (job.finished_at - job.started_at).total_seconds() if job.finished_at and job.started_at else None
+
+    @property
+    def per_second(self) -> float | None:
+        run_s = self.run_s
+        return self.job.products_processed / run_s if run_s else None
+
+
+async def worker_figure(ctx: BenchContext, products: int, folder: Path) -> Figure:
+    shop = await ctx.create_shop("worker")
+    await ctx.simulator.configure(shop.shop, {"products": products, "plan": "plus", "images_min": 0, "images_max": 0})
+    log_path = folder / "worker.log"
+    async with WorkerProcess(ctx.settings, ctx.redis, log_path) as worker:
+        await asyncio.sleep(SETTLE_S)
+        baseline_kib = status_kib(worker.pid, "VmRSS") or 0
+        submitted = time.monotonic()
+        async with RssSampler(worker.pid) as sampler:
+            job = await wait_finished(ctx, await enqueue(ctx, shop))
+        wall = time.monotonic() - submitted
+        hwm_kib = status_kib(worker.pid, "VmHWM") or 0
+    run = WorkerRun(
+        products, job, baseline_kib, hwm_kib, sampler.peak_kib, len(sampler.samples_kib), wall, worker.exit_code
+    )
+    figure = _figure(run, log_path.name)
+    if ctx.settings.images.executor == "process":
+        figure.notes.append("The image executor is a process pool: its processes' memory is not included.")
+    return figure
+
+
+def _figure(run: WorkerRun, log_name: str) -> Figure:
+    job = run.job
+    return Figure(
+        key="worker_rss",
+        title=f"peak worker RSS, {run.products:,}-product import",
+        measured=f"{run.peak_mib:.0f} MiB peak",
+        baseline=f"{mib(run.baseline_kib):.0f} MiB at startup",
+        ratio=None,
+        goal=f"< {GOAL_MIB} MiB",
+        met=run.peak_mib < GOAL_MIB if job.status is JobStatus.COMPLETED else False,
+        details=_details(run),
+        notes=[
+            f"A real worker (`python -m arq workers.main.WorkerSettings`) on the bench database, Redis db and "
+            f"queue; the job submitted through `ImportService` and queued by `ArqJobQueue`. The simulator shop "
+            f"serves {run.products:,} products with 0 images each to keep the run short (image work is figure 2); "
+            "provider pacing lifted as in figure 1.",
+            f"Worker log: `{log_name}` beside this report.",
+        ],
+        data={
+            "products": run.products,
+            "status": job.status.value,
+            "products_processed": job.products_processed,
+            "baseline_rss_mib": mib(run.baseline_kib),
+            "peak_hwm_mib": mib(run.hwm_kib),
+            "peak_sampled_mib": mib(run.sampled_peak_kib),
+            "samples": run.samples,
+            "run_seconds": run.run_s,
+            "products_per_second": run.per_second,
+            "submit_to_finish_seconds": run.wall_s,
+            "exit_code": run.exit_code,
+            "goal_mib": GOAL_MIB,
+        },
+    )
+
+
+def _details(run: WorkerRun) -> list[tuple[str, str]]:
+    job, rate = run.job, run.per_second
+    details = [
+        ("job", f"{job.status.value}, {job.products_processed} products imported, {job.products_failed} failed"),
+        ("peak RSS (VmHWM)", f"{mib(run.hwm_kib):.1f} MiB"),
+        ("highest sampled VmRSS", f"{mib(run.sampled_peak_kib):.1f} MiB ({run.samples} samples, every 0.2 s)"),
+        ("RSS after startup", f"{mib(run.baseline_kib):.1f} MiB"),
+        ("import", "—" if rate is None else f"{rate:,.0f} products/s ({run.run_s:.1f} s from claim to completion)"),
+        ("submit to COMPLETED", f"{run.wall_s:.1f} s"),
+        ("worker exit code after SIGTERM", str(run.exit_code)),
+    ]
+    if job.last_error:
+        details.append(("last error", job.last_error[:300]))
+    return details

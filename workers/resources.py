@@ -1,0 +1,64 @@
+"""What one worker process holds for its whole life, built on arq startup and closed on shutdown."""
+
+from __future__ import annotations
+
+import os
+import socket
+from contextlib import AsyncExitStack
+from datetime import timedelta
+from typing import Any
+
+from control_plane.db.engine import create_engine, create_session_factory
+from control_plane.domain.ratelimit import BucketSpec
+from control_plane.integrations.images import (
+    S3ImageStore,
+    SafeImageFetcher,
+    create_image_executor,
+    image_policy,
+)
+from control_plane.integrations.images.fetch import create_image_http_client
+from control_plane.integrations.providers import ProviderClients, create_http_client
+from control_plane.integrations.redis_state.token_bucket import RedisTokenBucket
+from control_plane.integrations.secrets import SecretBox
+from control_plane.logging import configure_logging
+from control_plane.services.image_ingest import ImageTools
+from control_plane.settings import Settings
+
+
+def worker_id() -> str:
+    """Stable per process: host, configured name (or pid)."""
+    return f"{socket.gethostname()}:{os.environ.get('ICP_WORKER_NAME', os.getpid())}"
+
+
+async def open_resources(ctx: dict[str, Any], settings: Settings) -> None:
+    """Fill arq's ctx: database, provider clients, image tools, limiter; closed by close_resources."""
+    configure_logging()
+    stack = AsyncExitStack()
+    engine = create_engine(settings.database)
+    stack.push_async_callback(engine.dispose)
+    http = await stack.enter_async_context(create_http_client(settings))
+    policy = image_policy(settings.images)
+    fetcher = await stack.enter_async_context(
+        SafeImageFetcher(create_image_http_client(policy), policy, allow_hosts=settings.images.allowed_hosts)
+    )
+    store = await stack.enter_async_context(S3ImageStore.from_settings(settings.s3))
+    executor = create_image_executor(settings.images.executor, settings.images.executor_workers)
+    stack.callback(executor.shutdown, wait=False, cancel_futures=True)
+    ctx.update(
+        exit_stack=stack,
+        settings=settings,
+        sessions=create_session_factory(engine),
+        worker_id=worker_id(),
+        lease_ttl=timedelta(seconds=settings.worker.lease_ttl_s),
+        secrets=SecretBox(settings.provider.secrets_key.get_secret_value()),
+        provider_clients=ProviderClients(http, ctx["redis"], settings),
+        image_tools=ImageTools(fetcher=fetcher, store=store, executor=executor, policy=policy),
+        job_starts=RedisTokenBucket(ctx["redis"]),
+        job_start_spec=BucketSpec.per_minute(settings.rate_limit.job_starts_per_minute),
+    )
+
+
+async def close_resources(ctx: dict[str, Any]) -> None:
+    stack: AsyncExitStack | None = ctx.get("exit_stack")
+    if stack is not None:
+        await stack.aclose()

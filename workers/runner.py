@@ -1,0 +1,142 @@
+"""Run one claimed job: commit page by page, translate failures into retry, defer or fail.
+
+This is the worker's edge.  Provider deferrals (rate limit, open breaker) and
+graceful-shutdown cancellation hand the job back without spending an attempt;
+transient failures retry after 5 s, 25 s, 125 s (seed); permanent ones fail at
+once with the reason; a lost lease means another worker owns the job now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from arq.worker import Retry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from control_plane.db.models import ImportJob
+from control_plane.domain.errors import InvalidRequest
+from control_plane.integrations.providers.base import PermanentProviderError, ProviderDeferred
+from control_plane.services.execution import JobExecution, LeaseLost
+from control_plane.services.image_ingest import ImageIngest
+from control_plane.services.import_inputs import load_inputs
+from control_plane.services.import_run import ImportRun, Progress
+from workers.heartbeat import Heartbeat
+
+log = structlog.get_logger("workers.runner")
+PERMANENT = (PermanentProviderError, InvalidRequest)
+Settle = Callable[[JobExecution, ImportJob], Awaitable[Any]]
+
+
+class JobRunner:
+    def __init__(self, ctx: dict[str, Any], job: ImportJob) -> None:
+        self._ctx = ctx
+        self._job = job
+        self._started = time.monotonic()
+        self._log = log.bind(jobId=str(job.id), correlationId=job.correlation_id, attempt=job.attempt_count)
+
+    def _execution(self, session: AsyncSession) -> JobExecution:
+        return JobExecution(session, worker_id=self._ctx["worker_id"], lease_ttl=self._ctx["lease_ttl"])
+
+    async def run(self) -> str:
+        beat = Heartbeat(
+            self._ctx["sessions"], self._execution, self._job.id, self._ctx["settings"].worker.heartbeat_interval_s
+        )
+        try:
+            async with beat:
+                return await self._import(beat)
+        except LeaseLost:
+            self._log.warning("job.lease_lost")
+            return "lease_lost"
+        except ProviderDeferred as exc:
+            delay, why = exc.retry_after_s or 5.0, exc.message
+            await self._settle(lambda ex, job: ex.hand_back(job, why, refund_attempt=True))
+            self._log.info("job.deferred", reason=why, delay_s=delay)
+            raise Retry(defer=delay) from exc
+        except PERMANENT as exc:
+            return await self._fail(_reason(exc))
+        except asyncio.CancelledError:  # shutdown drain ran out: hand back from the checkpoint
+            await asyncio.shield(
+                self._settle(lambda ex, job: ex.hand_back(job, "worker shut down", refund_attempt=True))
+            )
+            self._log.info("job.handed_back", reason="worker shut down")
+            raise
+        except Exception as exc:
+            return await self._retry_or_fail(_reason(exc))
+
+    async def _import(self, beat: Heartbeat) -> str:
+        ctx = self._ctx
+        async with ctx["sessions"]() as session:
+            execution = self._execution(session)
+            inputs = await load_inputs(session, self._job, ctx["secrets"])
+            include_images = self._job.options.get("include_images", True)
+            run = ImportRun(
+                session,
+                job=self._job,
+                client=ctx["provider_clients"](inputs.access),
+                rules=inputs.rules,
+                context=inputs.context,
+                images=ImageIngest(ctx["image_tools"], concurrency=ctx["settings"].worker.image_concurrency)
+                if include_images
+                else None,
+                execution=execution,
+            )
+            progress = Progress()
+            async for page in run.pages():
+                await session.commit()
+                progress = page.progress
+                if beat.lost:
+                    raise LeaseLost(self._job.id)
+                if beat.cancel_requested and not page.last_page:
+                    await execution.cancel(self._job)
+                    await session.commit()
+                    self._log.info("job.cancelled")
+                    return "cancelled"
+            await execution.complete(self._job, progress.__dict__)
+            await session.commit()
+        self._completed(progress)
+        return "completed"
+
+    def _completed(self, progress: Progress) -> None:
+        """The seed's `job.completed` record."""
+        self._log.info(
+            "job.completed",
+            duration=round((time.monotonic() - self._started) * 1000),
+            productsImported=progress.products_processed,
+            imagesProcessed=progress.images_processed,
+            errors=progress.products_failed + progress.images_failed,
+        )
+
+    async def _fail(self, reason: str) -> str:
+        await self._settle(lambda ex, job: ex.fail(job, reason))
+        self._log.warning("job.failed", error=reason)
+        return "failed"
+
+    async def _retry_or_fail(self, reason: str) -> str:
+        delays = self._ctx["settings"].worker.retry_delays_s
+        attempt = self._job.attempt_count
+        if attempt >= self._job.max_attempts or attempt > len(delays):
+            return await self._fail(f"gave up after {attempt} attempts: {reason}")
+        delay = float(delays[attempt - 1])
+        await self._settle(lambda ex, job: ex.retry_later(job, reason, delay))
+        self._log.warning("job.retry_scheduled", error=reason, delay_s=delay)
+        raise Retry(defer=delay)
+
+    async def _settle(self, settle: Settle) -> None:
+        """Record the outcome in its own transaction; if that fails, the lease sweep recovers the job."""
+        try:
+            async with self._ctx["sessions"]() as session:
+                await settle(self._execution(session), self._job)
+                await session.commit()
+        except LeaseLost:
+            self._log.warning("job.lease_lost")
+        except Exception as exc:
+            self._log.error("job.settle_failed", error=_reason(exc))
+
+
+def _reason(exc: BaseException) -> str:
+    detail = getattr(exc, "message", None) or getattr(exc, "detail", None) or str(exc)
+    return f"{type(exc).__name__}: {detail}"[:2000]
