@@ -32,6 +32,8 @@ from control_plane.settings import DatabaseSettings, RedisSettings, Settings, lo
 
 TEST_DATABASE = f"icp_test_{os.getpid()}"
 """One database per test session, so concurrent runs on one machine never drop each other's."""
+TEST_REDIS_DB = 3 + os.getpid() % 12
+"""Logical Redis db 3-14, by session: 0 is the local stack's, 2 the benchmarks'."""
 TABLES = (
     "job_events, import_jobs, product_images, products, storage_usage, field_mappings, "
     "integrations, api_credentials, companies"
@@ -45,7 +47,7 @@ def settings() -> Settings:
         base,
         database=DatabaseSettings(**{**base.database.model_dump(), "name": TEST_DATABASE}),
         redis=RedisSettings(
-            **{**base.redis.model_dump(), "database": 1, "queue_name": f"icp:test:{os.getpid()}:queue"}
+            **{**base.redis.model_dump(), "database": TEST_REDIS_DB, "queue_name": f"icp:test:{os.getpid()}:queue"}
         ),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from contextlib import AsyncExitStack
@@ -33,6 +34,7 @@ def worker_id() -> str:
 async def open_resources(ctx: dict[str, Any], settings: Settings) -> None:
     """Fill arq's ctx: database, provider clients, image tools, limiter; closed by close_resources."""
     configure_logging()
+    logging.getLogger("arq").handlers.clear()  # arq's CLI adds a plain-text handler; keep one JSON stream
     stack = AsyncExitStack()
     engine = create_engine(settings.database)
     stack.push_async_callback(engine.dispose)

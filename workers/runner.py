@@ -42,6 +42,11 @@ class JobRunner:
         return JobExecution(session, worker_id=self._ctx["worker_id"], lease_ttl=self._ctx["lease_ttl"])
 
     async def run(self) -> str:
+        if self._job.cancel_requested_at is not None:  # cancelled while its last worker was gone
+            await self._settle(lambda ex, job: ex.cancel(job))
+            return "cancelled"
+        if self._job.attempt_count > self._job.max_attempts:  # its workers keep dying (e.g. out of memory)
+            return await self._fail(f"gave up after {self._job.attempt_count - 1} attempts whose workers died")
         beat = Heartbeat(
             self._ctx["sessions"], self._execution, self._job.id, self._ctx["settings"].worker.heartbeat_interval_s
         )

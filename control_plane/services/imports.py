@@ -118,7 +118,9 @@ class ImportService:
     async def enqueue(self, job: ImportJob, queue: JobQueue) -> EnqueueOutcome:
         """Hand a committed PENDING job to the queue, then mark it QUEUED (caller commits)."""
         try:
-            await queue.enqueue_import(job.id)
+            # requeue, not enqueue: a retried job may still have arq's result of its last run,
+            # over which a plain enqueue would silently do nothing.
+            await queue.requeue_import(job.id)
         except DependencyUnavailable as exc:
             await self._event(job, "enqueue_failed", message=exc.detail)
             return EnqueueOutcome(

@@ -138,3 +138,53 @@ async def test_a_10000_product_import_completes_with_bounded_memory(
     peak = worker.peak_rss_mib()
     print(f"\n10,000-product import: worker peak RSS {peak:.0f} MiB (goal < 300 MiB)")
     assert peak < 300
+
+
+async def _stage(sessions: async_sessionmaker[AsyncSession], job_id: uuid.UUID, sql: str) -> None:
+    """Put a job into a state only a crash produces (what a dead worker leaves behind)."""
+    async with sessions() as session:
+        await session.execute(sa.text(sql), {"id": job_id})
+        await session.commit()
+
+
+async def test_a_job_whose_workers_keep_dying_is_failed_not_retried_forever(
+    client: AsyncTestClient,
+    tenants: Tenants,
+    sessions: async_sessionmaker[AsyncSession],
+    acme_shop: Callable[..., Any],
+    start_workers: StartWorkers,
+) -> None:
+    await acme_shop(products=5, images_max=0)
+    job_id = await submit(client, tenants.acme)
+    # Four claims already spent by workers that died mid-run: the next claim is one too many.
+    await _stage(
+        sessions,
+        job_id,
+        "UPDATE import_jobs SET status = 'RUNNING', attempt_count = max_attempts, worker_id = 'gone:1', "
+        "lease_expires_at = now() - interval '1 minute' WHERE id = :id",
+    )
+    start_workers(1)
+    job = await wait_for_status(sessions, job_id, "COMPLETED", "FAILED", timeout_s=60)
+    assert job.status.value == "FAILED"
+    assert job.last_error is not None and "workers died" in job.last_error
+
+
+async def test_a_cancel_requested_before_the_worker_died_is_honoured(
+    client: AsyncTestClient,
+    tenants: Tenants,
+    sessions: async_sessionmaker[AsyncSession],
+    acme_shop: Callable[..., Any],
+    start_workers: StartWorkers,
+) -> None:
+    await acme_shop(products=5, images_max=0)
+    job_id = await submit(client, tenants.acme)
+    await _stage(
+        sessions,
+        job_id,
+        "UPDATE import_jobs SET status = 'RUNNING', attempt_count = 1, worker_id = 'gone:1', "
+        "cancel_requested_at = now(), lease_expires_at = now() - interval '1 minute' WHERE id = :id",
+    )
+    start_workers(1)
+    job = await wait_for_status(sessions, job_id, "CANCELLED", "COMPLETED", timeout_s=60)
+    assert job.status.value == "CANCELLED"
+    assert await _product_count(sessions) == 0
