@@ -17,7 +17,6 @@ from control_plane.integrations.images import (
     create_image_executor,
     image_policy,
 )
-from control_plane.integrations.images.fetch import create_image_http_client
 from control_plane.integrations.providers import ProviderClients, create_http_client
 from control_plane.integrations.redis_state.token_bucket import RedisTokenBucket
 from control_plane.integrations.secrets import SecretBox
@@ -41,7 +40,7 @@ async def open_resources(ctx: dict[str, Any], settings: Settings) -> None:
     http = await stack.enter_async_context(create_http_client(settings))
     policy = image_policy(settings.images)
     fetcher = await stack.enter_async_context(
-        SafeImageFetcher(create_image_http_client(policy), policy, allow_hosts=settings.images.allowed_hosts)
+        SafeImageFetcher(None, policy, allow_hosts=settings.images.allowed_hosts)  # it owns and closes its client
     )
     store = await stack.enter_async_context(S3ImageStore.from_settings(settings.s3))
     executor = create_image_executor(settings.images.executor, settings.images.executor_workers)

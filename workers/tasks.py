@@ -28,4 +28,3 @@ async def run_import(ctx: dict[str, Any], job_id: str) -> str:
         log.info("job.skipped", jobId=job_id, reason="not waiting (cancelled, finished or held by a live worker)")
         return "skipped"
     return await JobRunner(ctx, job).run()
-

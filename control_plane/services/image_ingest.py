@@ -75,8 +75,10 @@ class ImageIngest:
             original_key(processed.sha256, processed.format),
             thumbnail_key(processed.sha256, tools.policy.thumbnail_box),
         )
-        await tools.store.put_if_absent(keys[0], fetched.data, processed.content_type)
-        await tools.store.put_if_absent(keys[1], processed.thumbnail_jpeg, "image/jpeg")
+        await asyncio.gather(
+            tools.store.put_if_absent(keys[0], fetched.data, processed.content_type),
+            tools.store.put_if_absent(keys[1], processed.thumbnail_jpeg, "image/jpeg"),
+        )
         charged = len(fetched.data) + len(processed.thumbnail_jpeg)
         return _stored(image, processed, keys, len(fetched.data)), charged
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.integrations.images import S3ImageStore
 from control_plane.settings import Settings
@@ -64,3 +66,28 @@ async def submit(client: AsyncTestClient, vendor: Vendor, **options: Any) -> uui
     response = await client.post(IMPORTS, json=body, headers=vendor.auth)
     assert response.status_code == 202, response.text
     return uuid.UUID(response.json()["job"]["id"])
+
+
+@dataclass(frozen=True)
+class Rig:
+    """Everything a worker test needs: the API, the tenants, the job store, the shop and workers."""
+
+    client: AsyncTestClient
+    tenants: Tenants
+    sessions: async_sessionmaker[AsyncSession]
+    shop: Callable[..., Any]
+    start_workers: StartWorkers
+
+    async def submit(self, **options: Any) -> uuid.UUID:
+        return await submit(self.client, self.tenants.acme, **options)
+
+
+@pytest.fixture
+def rig(
+    client: AsyncTestClient,
+    tenants: Tenants,
+    sessions: async_sessionmaker[AsyncSession],
+    acme_shop: Callable[..., Any],
+    start_workers: StartWorkers,
+) -> Rig:
+    return Rig(client, tenants, sessions, acme_shop, start_workers)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.models import Product, ProductImage, StorageUsage
 from control_plane.integrations.images import S3ImageStore
-from tests.conftest import Tenants
-from tests.integration.conftest import IMPORTS, StartWorkers, submit
+from tests.integration.conftest import IMPORTS, Rig
 from tests.support.jobs import event_kinds, wait_for_status
 
 
@@ -29,134 +26,91 @@ async def _catalog(sessions: async_sessionmaker[AsyncSession]) -> tuple[list[Any
     )
 
 
-async def test_import_stores_products_images_and_thumbnails(
-    client: AsyncTestClient,
-    tenants: Tenants,
-    sessions: async_sessionmaker[AsyncSession],
-    acme_shop: Callable[..., Any],
-    start_workers: StartWorkers,
-    store: S3ImageStore,
-) -> None:
-    await acme_shop(products=30, images_min=1, images_max=2, image_width=640, image_height=480)
-    (worker,) = start_workers(1)
-    job_id = await submit(client, tenants.acme)
-    job = await wait_for_status(sessions, job_id, "COMPLETED", "FAILED", timeout_s=90)
+async def test_import_stores_products_images_and_thumbnails(rig: Rig, store: S3ImageStore) -> None:
+    await rig.shop(products=30, images_min=1, images_max=2, image_width=640, image_height=480)
+    (worker,) = rig.start_workers(1)
+    job_id = await rig.submit()
+    job = await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED", timeout_s=90)
     assert job.status.value == "COMPLETED", job.last_error
     assert (job.products_processed, job.products_failed, job.images_failed) == (30, 0, 0)
     assert job.images_processed == job.images_total >= 30
-    products, images, usage = await _catalog(sessions)
+    products, images, usage = await _catalog(rig.sessions)
     assert len(products) == 30 and len({p[1] for p in products}) == 30
     assert all(isinstance(p[3], Decimal) and p[3] > 0 for p in products)
     assert len(images) == job.images_total and {i[2] for i in images} == {"stored"}
     for _, _, _, original, thumbnail, _ in images:
         assert await store.exists(original) and await store.exists(thumbnail)
     assert usage and usage[0][2] == 2 * len(images)
-    kinds = await event_kinds(sessions, job_id)
+    kinds = await event_kinds(rig.sessions, job_id)
     assert kinds[:3] == ["created", "queued", "started"] and kinds[-1] == "completed"
     assert '"job.completed"' in worker.log_text() and '"productsImported": 30' in worker.log_text()
 
 
-async def test_rerunning_an_import_changes_nothing(
-    client: AsyncTestClient,
-    tenants: Tenants,
-    sessions: async_sessionmaker[AsyncSession],
-    acme_shop: Callable[..., Any],
-    start_workers: StartWorkers,
-) -> None:
-    await acme_shop(products=25, images_min=0, images_max=2)
-    start_workers(1)
-    first = await submit(client, tenants.acme)
-    assert (await wait_for_status(sessions, first, "COMPLETED", "FAILED")).status.value == "COMPLETED"
-    before = await _catalog(sessions)
-    second = await submit(client, tenants.acme)
-    job = await wait_for_status(sessions, second, "COMPLETED", "FAILED")
+async def test_rerunning_an_import_changes_nothing(rig: Rig) -> None:
+    await rig.shop(products=25, images_min=0, images_max=2)
+    rig.start_workers(1)
+    first = await rig.submit()
+    assert (await wait_for_status(rig.sessions, first, "COMPLETED", "FAILED")).status.value == "COMPLETED"
+    before = await _catalog(rig.sessions)
+    second = await rig.submit()
+    job = await wait_for_status(rig.sessions, second, "COMPLETED", "FAILED")
     assert job.status.value == "COMPLETED", job.last_error
     assert job.products_processed == 25
-    assert await _catalog(sessions) == before, "a re-run must leave every row and counter as it was"
+    assert await _catalog(rig.sessions) == before, "a re-run must leave every row and counter as it was"
 
 
-async def test_a_bad_image_fails_alone_and_the_job_completes(
-    client: AsyncTestClient,
-    tenants: Tenants,
-    sessions: async_sessionmaker[AsyncSession],
-    acme_shop: Callable[..., Any],
-    start_workers: StartWorkers,
-) -> None:
-    await acme_shop(products=20, images_min=2, images_max=2, faults={"broken_images": 0.5})
-    start_workers(1)
-    job = await wait_for_status(sessions, await submit(client, tenants.acme), "COMPLETED", "FAILED")
+async def test_a_bad_image_fails_alone_and_the_job_completes(rig: Rig) -> None:
+    await rig.shop(products=20, images_min=2, images_max=2, faults={"broken_images": 0.5})
+    rig.start_workers(1)
+    job = await wait_for_status(rig.sessions, await rig.submit(), "COMPLETED", "FAILED")
     assert job.status.value == "COMPLETED", job.last_error
     assert job.images_failed > 0 and job.images_processed > 0
     assert job.images_failed + job.images_processed == job.images_total == 40
-    async with sessions() as session:
+    async with rig.sessions() as session:
         errors = (await session.execute(sa.select(ProductImage.error).where(ProductImage.status == "failed"))).scalars()
         assert all(error and error.split(":")[0] in {"decode", "format"} for error in errors)
 
 
-async def test_bad_credentials_fail_at_once_with_the_reason(
-    client: AsyncTestClient,
-    tenants: Tenants,
-    sessions: async_sessionmaker[AsyncSession],
-    acme_shop: Callable[..., Any],
-    start_workers: StartWorkers,
-) -> None:
-    await acme_shop(products=5, credential="shpat_rotated_elsewhere")
-    start_workers(1)
-    job = await wait_for_status(sessions, await submit(client, tenants.acme), "COMPLETED", "FAILED")
+async def test_bad_credentials_fail_at_once_with_the_reason(rig: Rig) -> None:
+    await rig.shop(products=5, credential="shpat_rotated_elsewhere")
+    rig.start_workers(1)
+    job = await wait_for_status(rig.sessions, await rig.submit(), "COMPLETED", "FAILED")
     assert job.status.value == "FAILED" and job.attempt_count == 1
     assert job.last_error is not None and "credentials" in job.last_error
 
 
-async def test_transient_provider_errors_are_retried_then_complete(
-    client: AsyncTestClient,
-    tenants: Tenants,
-    sessions: async_sessionmaker[AsyncSession],
-    acme_shop: Callable[..., Any],
-    start_workers: StartWorkers,
-) -> None:
+async def test_transient_provider_errors_are_retried_then_complete(rig: Rig) -> None:
     # The client tries each call 4 times: 4 straight 503s fail the first attempt (below the
     # breaker's 5), and the retry a second later succeeds.
-    await acme_shop(products=10, images_max=0, faults={"burst_5xx": 4})
-    start_workers(1)
-    job_id = await submit(client, tenants.acme)
-    job = await wait_for_status(sessions, job_id, "COMPLETED", "FAILED", timeout_s=60)
+    await rig.shop(products=10, images_max=0, faults={"burst_5xx": 4})
+    rig.start_workers(1)
+    job_id = await rig.submit()
+    job = await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED", timeout_s=60)
     assert job.status.value == "COMPLETED", job.last_error
     assert job.attempt_count == 2
-    assert "retry_scheduled" in await event_kinds(sessions, job_id)
+    assert "retry_scheduled" in await event_kinds(rig.sessions, job_id)
 
 
-async def test_an_open_breaker_defers_the_job_without_spending_attempts(
-    client: AsyncTestClient,
-    tenants: Tenants,
-    sessions: async_sessionmaker[AsyncSession],
-    acme_shop: Callable[..., Any],
-    start_workers: StartWorkers,
-) -> None:
+async def test_an_open_breaker_defers_the_job_without_spending_attempts(rig: Rig) -> None:
     # 10 straight 503s: the 5th consecutive failure opens the breaker (2 s in tests); the job is
     # handed back and deferred, then completes once the provider answers again.
-    await acme_shop(products=10, images_max=0, faults={"burst_5xx": 10})
-    start_workers(1)
-    job_id = await submit(client, tenants.acme)
-    job = await wait_for_status(sessions, job_id, "COMPLETED", "FAILED", timeout_s=90)
+    await rig.shop(products=10, images_max=0, faults={"burst_5xx": 10})
+    rig.start_workers(1)
+    job_id = await rig.submit()
+    job = await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED", timeout_s=90)
     assert job.status.value == "COMPLETED", job.last_error
-    kinds = await event_kinds(sessions, job_id)
+    kinds = await event_kinds(rig.sessions, job_id)
     assert "handed_back" in kinds
     assert job.attempt_count <= job.max_attempts - 1, "deferrals must not use up the retry budget"
 
 
-async def test_cancelling_a_running_import_stops_it_at_the_next_page(
-    client: AsyncTestClient,
-    tenants: Tenants,
-    sessions: async_sessionmaker[AsyncSession],
-    acme_shop: Callable[..., Any],
-    start_workers: StartWorkers,
-) -> None:
-    await acme_shop(products=1000, images_max=0, faults={"latency_ms": 700})
-    start_workers(1)
-    job_id = await submit(client, tenants.acme)
-    await wait_for_status(sessions, job_id, "RUNNING")
-    response = await client.post(f"{IMPORTS}/{job_id}/cancel", headers=tenants.acme.auth)
+async def test_cancelling_a_running_import_stops_it_at_the_next_page(rig: Rig) -> None:
+    await rig.shop(products=1000, images_max=0, faults={"latency_ms": 700})
+    rig.start_workers(1)
+    job_id = await rig.submit()
+    await wait_for_status(rig.sessions, job_id, "RUNNING")
+    response = await rig.client.post(f"{IMPORTS}/{job_id}/cancel", headers=rig.tenants.acme.auth)
     assert response.status_code == 202 and response.json()["cancel_requested_at"] is not None
-    job = await wait_for_status(sessions, job_id, "CANCELLED", "COMPLETED", timeout_s=30)
+    job = await wait_for_status(rig.sessions, job_id, "CANCELLED", "COMPLETED", timeout_s=30)
     assert job.status.value == "CANCELLED"
     assert job.products_processed < 1000

@@ -5,18 +5,14 @@ from __future__ import annotations
 import signal
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.models import ImportJob, Product
-from tests.conftest import Tenants
-from tests.integration.conftest import StartWorkers, submit
+from tests.integration.conftest import Rig
 from tests.support.jobs import event_kinds, job_row, poll, wait_for_status
 from tests.support.workers import WorkerProcess
 
@@ -43,98 +39,73 @@ async def _product_count(sessions: async_sessionmaker[AsyncSession]) -> int:
         return int(await session.scalar(sa.select(sa.func.count()).select_from(Product)) or 0)
 
 
-async def test_sigkilled_worker_job_resumes_on_another_within_the_bound(
-    client: AsyncTestClient,
-    tenants: Tenants,
-    sessions: async_sessionmaker[AsyncSession],
-    acme_shop: Callable[..., Any],
-    start_workers: StartWorkers,
-) -> None:
-    await acme_shop(**SLOW_SHOP)
-    workers = start_workers(2)
-    job_id = await submit(client, tenants.acme)
-    victim = await _holder(sessions, job_id, workers)
-    done_before = (await job_row(sessions, job_id)).products_processed
+async def test_sigkilled_worker_job_resumes_on_another_within_the_bound(rig: Rig) -> None:
+    await rig.shop(**SLOW_SHOP)
+    workers = rig.start_workers(2)
+    job_id = await rig.submit()
+    victim = await _holder(rig.sessions, job_id, workers)
+    done_before = (await job_row(rig.sessions, job_id)).products_processed
     killed_at = victim.signal(signal.SIGKILL)
 
     async def taken_over() -> ImportJob | None:
-        job = await job_row(sessions, job_id)
+        job = await job_row(rig.sessions, job_id)
         moved_on = job.worker_id is not None and not job.worker_id.endswith(f":{victim.name}")
         return job if moved_on and job.status.value in ("RUNNING", "COMPLETED") else None
 
     await poll(taken_over, timeout_s=60, what="another worker to take the job over")
     resumed_after = time.monotonic() - killed_at
-    job = await wait_for_status(sessions, job_id, "COMPLETED", "FAILED", timeout_s=90)
+    job = await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED", timeout_s=90)
     assert job.status.value == "COMPLETED", job.last_error
-    assert job.products_processed == 600 and await _product_count(sessions) == 600
-    kinds = await event_kinds(sessions, job_id)
+    assert job.products_processed == 600 and await _product_count(rig.sessions) == 600
+    kinds = await event_kinds(rig.sessions, job_id)
     assert kinds.count("completed") == 1 and "reconcile.lease_expired" in kinds
     assert resumed_after < 60, f"seed MTTR for a worker crash is 60 s; took {resumed_after:.1f}s"
     print(f"\nworker crash: resumed after {resumed_after:.1f}s from page {done_before // 100} (target ≤ 20 s)")
 
 
-async def test_sigterm_drains_hands_back_and_exits_within_30s(
-    client: AsyncTestClient,
-    tenants: Tenants,
-    sessions: async_sessionmaker[AsyncSession],
-    acme_shop: Callable[..., Any],
-    start_workers: StartWorkers,
-) -> None:
-    await acme_shop(**SLOW_SHOP)
-    workers = start_workers(2)
-    job_id = await submit(client, tenants.acme)
-    leaving = await _holder(sessions, job_id, workers)
+async def test_sigterm_drains_hands_back_and_exits_within_30s(rig: Rig) -> None:
+    await rig.shop(**SLOW_SHOP)
+    workers = rig.start_workers(2)
+    job_id = await rig.submit()
+    leaving = await _holder(rig.sessions, job_id, workers)
     sent_at = leaving.signal(signal.SIGTERM)
     leaving.wait_exit(timeout_s=30)
     exited_after = time.monotonic() - sent_at
-    job = await wait_for_status(sessions, job_id, "COMPLETED", "FAILED", timeout_s=90)
+    job = await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED", timeout_s=90)
     assert job.status.value == "COMPLETED", job.last_error
-    assert job.products_processed == 600 and await _product_count(sessions) == 600
-    assert "handed_back" in await event_kinds(sessions, job_id)
+    assert job.products_processed == 600 and await _product_count(rig.sessions) == 600
+    assert "handed_back" in await event_kinds(rig.sessions, job_id)
     assert exited_after < 30, f"graceful shutdown took {exited_after:.1f}s"
     print(f"\ngraceful shutdown: exited {exited_after:.1f}s after SIGTERM (drain 2 s in tests)")
 
 
-async def test_redis_flushed_mid_run_every_job_still_completes(
-    client: AsyncTestClient,
-    tenants: Tenants,
-    sessions: async_sessionmaker[AsyncSession],
-    redis: Redis,
-    acme_shop: Callable[..., Any],
-    start_workers: StartWorkers,
-) -> None:
-    await acme_shop(products=40, images_max=0, faults={"latency_ms": 200})
-    job_ids = [await submit(client, tenants.acme) for _ in range(6)]
+async def test_redis_flushed_mid_run_every_job_still_completes(rig: Rig, redis: Redis) -> None:
+    await rig.shop(products=40, images_max=0, faults={"latency_ms": 200})
+    job_ids = [await rig.submit() for _ in range(6)]
     await redis.flushdb()  # Redis lost its queue; PostgreSQL still has every job
-    start_workers(2)
+    rig.start_workers(2)
     for job_id in job_ids:
-        job = await wait_for_status(sessions, job_id, "COMPLETED", "FAILED", timeout_s=120)
+        job = await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED", timeout_s=120)
         assert job.status.value == "COMPLETED", job.last_error
-    reconciled = [("reconcile.requeued" in await event_kinds(sessions, job_id)) for job_id in job_ids]
+    reconciled = [("reconcile.requeued" in await event_kinds(rig.sessions, job_id)) for job_id in job_ids]
     assert all(reconciled), reconciled
-    assert await _product_count(sessions) == 40
+    assert await _product_count(rig.sessions) == 40
 
 
 @pytest.mark.slow
-async def test_a_10000_product_import_completes_with_bounded_memory(
-    client: AsyncTestClient,
-    tenants: Tenants,
-    sessions: async_sessionmaker[AsyncSession],
-    acme_shop: Callable[..., Any],
-    start_workers: StartWorkers,
-) -> None:
-    await acme_shop(products=10_000, images_max=0, plan="plus")
-    async with sessions() as session:  # lift our own limiter so the run measures the pipeline
+async def test_a_10000_product_import_completes_with_bounded_memory(rig: Rig) -> None:
+    await rig.shop(products=10_000, images_max=0, plan="plus")
+    async with rig.sessions() as session:  # lift our own limiter so the run measures the pipeline
         await session.execute(
             sa.text("UPDATE integrations SET account_settings = '{\"requests_per_minute\": 60000}' WHERE id = :id"),
-            {"id": tenants.acme.integration_id},
+            {"id": rig.tenants.acme.integration_id},
         )
         await session.commit()
-    (worker,) = start_workers(1)
-    job_id = await submit(client, tenants.acme)
-    job = await wait_for_status(sessions, job_id, "COMPLETED", "FAILED", timeout_s=600)
+    (worker,) = rig.start_workers(1)
+    job_id = await rig.submit()
+    job = await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED", timeout_s=600)
     assert job.status.value == "COMPLETED", job.last_error
-    assert job.products_processed == 10_000 and await _product_count(sessions) == 10_000
+    assert job.products_processed == 10_000 and await _product_count(rig.sessions) == 10_000
     peak = worker.peak_rss_mib()
     print(f"\n10,000-product import: worker peak RSS {peak:.0f} MiB (goal < 300 MiB)")
     assert peak < 300
@@ -147,44 +118,32 @@ async def _stage(sessions: async_sessionmaker[AsyncSession], job_id: uuid.UUID, 
         await session.commit()
 
 
-async def test_a_job_whose_workers_keep_dying_is_failed_not_retried_forever(
-    client: AsyncTestClient,
-    tenants: Tenants,
-    sessions: async_sessionmaker[AsyncSession],
-    acme_shop: Callable[..., Any],
-    start_workers: StartWorkers,
-) -> None:
-    await acme_shop(products=5, images_max=0)
-    job_id = await submit(client, tenants.acme)
+async def test_a_job_whose_workers_keep_dying_is_failed_not_retried_forever(rig: Rig) -> None:
+    await rig.shop(products=5, images_max=0)
+    job_id = await rig.submit()
     # Four claims already spent by workers that died mid-run: the next claim is one too many.
     await _stage(
-        sessions,
+        rig.sessions,
         job_id,
         "UPDATE import_jobs SET status = 'RUNNING', attempt_count = max_attempts, worker_id = 'gone:1', "
         "lease_expires_at = now() - interval '1 minute' WHERE id = :id",
     )
-    start_workers(1)
-    job = await wait_for_status(sessions, job_id, "COMPLETED", "FAILED", timeout_s=60)
+    rig.start_workers(1)
+    job = await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED", timeout_s=60)
     assert job.status.value == "FAILED"
     assert job.last_error is not None and "workers died" in job.last_error
 
 
-async def test_a_cancel_requested_before_the_worker_died_is_honoured(
-    client: AsyncTestClient,
-    tenants: Tenants,
-    sessions: async_sessionmaker[AsyncSession],
-    acme_shop: Callable[..., Any],
-    start_workers: StartWorkers,
-) -> None:
-    await acme_shop(products=5, images_max=0)
-    job_id = await submit(client, tenants.acme)
+async def test_a_cancel_requested_before_the_worker_died_is_honoured(rig: Rig) -> None:
+    await rig.shop(products=5, images_max=0)
+    job_id = await rig.submit()
     await _stage(
-        sessions,
+        rig.sessions,
         job_id,
         "UPDATE import_jobs SET status = 'RUNNING', attempt_count = 1, worker_id = 'gone:1', "
         "cancel_requested_at = now(), lease_expires_at = now() - interval '1 minute' WHERE id = :id",
     )
-    start_workers(1)
-    job = await wait_for_status(sessions, job_id, "CANCELLED", "COMPLETED", timeout_s=60)
+    rig.start_workers(1)
+    job = await wait_for_status(rig.sessions, job_id, "CANCELLED", "COMPLETED", timeout_s=60)
     assert job.status.value == "CANCELLED"
-    assert await _product_count(sessions) == 0
+    assert await _product_count(rig.sessions) == 0

@@ -10,10 +10,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import Product, ProductImage, StorageUsage
@@ -57,6 +57,38 @@ class StoredImage:
     content_type: str
 
 
+PRODUCTS = cast(sa.Table, Product.__table__)
+IMAGES = cast(sa.Table, ProductImage.__table__)
+
+
+def _product_upsert() -> Insert:
+    """Built once: executed with one parameter set per row (executemany), never recompiled per page."""
+    statement = insert(PRODUCTS)
+    excluded = statement.excluded
+    changed = sa.tuple_(*(PRODUCTS.c[f] for f in PRODUCT_FIELDS)).is_distinct_from(
+        sa.tuple_(*(excluded[f] for f in PRODUCT_FIELDS))
+    )
+    updates = {f: excluded[f] for f in (*PRODUCT_FIELDS, "integration_id", "last_import_job_id")}
+    return statement.on_conflict_do_update(
+        index_elements=["company_id", "provider", "external_id"],
+        set_={**updates, "updated_at": sa.func.now()},
+        where=changed,
+    )
+
+
+def _image_upsert() -> Insert:
+    statement = insert(IMAGES)
+    return statement.on_conflict_do_update(
+        index_elements=["product_id", "source_url"],
+        set_={"position": statement.excluded.position},
+        where=IMAGES.c.position.is_distinct_from(statement.excluded.position),
+    )
+
+
+PRODUCT_UPSERT = _product_upsert()
+IMAGE_UPSERT = _image_upsert()
+
+
 class CatalogRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -67,22 +99,8 @@ class CatalogRepository:
         """Insert or update by (company, provider, external id); external id → product id."""
         if not rows:
             return {}
-        statement = insert(Product).values(
-            [{"id": uuid.uuid4(), "company_id": company_id, "provider": provider, **row} for row in rows]
-        )
-        excluded = statement.excluded
-        changed = sa.tuple_(*(getattr(Product, f) for f in PRODUCT_FIELDS)).is_distinct_from(
-            sa.tuple_(*(getattr(excluded, f) for f in PRODUCT_FIELDS))
-        )
-        updates = {f: getattr(excluded, f) for f in PRODUCT_FIELDS}
-        updates |= {"integration_id": excluded.integration_id, "last_import_job_id": excluded.last_import_job_id}
-        await self._session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["company_id", "provider", "external_id"],
-                set_={**updates, "updated_at": sa.func.now()},
-                where=changed,
-            )
-        )
+        params = [{"id": uuid.uuid4(), "company_id": company_id, "provider": provider.value, **row} for row in rows]
+        await self._session.execute(PRODUCT_UPSERT, params)
         ids = await self._session.execute(
             sa.select(Product.external_id, Product.id).where(
                 Product.company_id == company_id,
@@ -90,7 +108,7 @@ class CatalogRepository:
                 Product.external_id.in_([row["external_id"] for row in rows]),
             )
         )
-        return dict(ids.tuples().all())
+        return {row.external_id: row.id for row in ids.all()}
 
     async def images_to_process(
         self, *, company_id: uuid.UUID, wanted: Sequence[tuple[uuid.UUID, str, int]]
@@ -98,19 +116,11 @@ class CatalogRepository:
         """Record (product, url, position) rows; return those not yet stored (new, pending or failed)."""
         if not wanted:
             return []
-        statement = insert(ProductImage).values(
-            [
-                {"id": uuid.uuid4(), "product_id": p, "company_id": company_id, "source_url": u, "position": n}
-                for p, u, n in wanted
-            ]
-        )
-        await self._session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["product_id", "source_url"],
-                set_={"position": statement.excluded.position},
-                where=ProductImage.position.is_distinct_from(statement.excluded.position),
-            )
-        )
+        params = [
+            {"id": uuid.uuid4(), "product_id": p, "company_id": company_id, "source_url": u, "position": n}
+            for p, u, n in wanted
+        ]
+        await self._session.execute(IMAGE_UPSERT, params)
         result = await self._session.execute(
             sa.select(ProductImage.id, ProductImage.product_id, ProductImage.source_url).where(
                 ProductImage.product_id.in_({p for p, _, _ in wanted}), ProductImage.status != STORED
