@@ -35,7 +35,7 @@ TEST_DATABASE = f"icp_test_{os.getpid()}"
 TEST_REDIS_DB = 3 + os.getpid() % 12
 """Logical Redis db 3-14, by session: 0 is the local stack's, 2 the benchmarks'."""
 TABLES = (
-    "job_events, import_jobs, product_images, products, storage_usage, field_mappings, "
+    "ops_actions, job_events, import_jobs, product_images, products, storage_usage, field_mappings, "
     "integrations, api_credentials, companies"
 )
 

@@ -10,6 +10,7 @@ from arq.worker import Function, func
 
 from control_plane.domain.jobs import IMPORT_TASK_NAME
 from control_plane.settings import get_settings
+from workers.ops_tasks import ops_cron_jobs
 from workers.reconciliation_tasks import reconciliation_cron_jobs
 from workers.resources import close_resources, open_resources
 from workers.tasks import run_import
@@ -42,7 +43,7 @@ def _redis_settings() -> ArqRedisSettings:
 class WorkerSettings:
     # Attempts are counted in PostgreSQL; arq may re-queue (defer) a job as often as needed.
     functions: ClassVar[list[Function]] = [func(run_import, name=IMPORT_TASK_NAME, max_tries=ARQ_MAX_TRIES)]
-    cron_jobs: ClassVar[list[CronJob]] = reconciliation_cron_jobs(_settings.worker)
+    cron_jobs: ClassVar[list[CronJob]] = [*reconciliation_cron_jobs(_settings.worker), *ops_cron_jobs(_settings.ops)]
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = _redis_settings()

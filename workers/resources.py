@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -22,6 +24,7 @@ from control_plane.integrations.redis_state.token_bucket import RedisTokenBucket
 from control_plane.integrations.secrets import SecretBox
 from control_plane.logging import configure_logging
 from control_plane.services.image_ingest import ImageTools
+from control_plane.services.metrics import presence
 from control_plane.settings import Settings
 
 
@@ -45,11 +48,14 @@ async def open_resources(ctx: dict[str, Any], settings: Settings) -> None:
     store = await stack.enter_async_context(S3ImageStore.from_settings(settings.s3))
     executor = create_image_executor(settings.images.executor, settings.images.executor_workers)
     stack.callback(executor.shutdown, wait=False, cancel_futures=True)
+    me = worker_id()
+    beat = asyncio.create_task(presence(ctx["redis"], settings).run(me, settings.worker.heartbeat_interval_s))
+    stack.push_async_callback(_stop, beat)
     ctx.update(
         exit_stack=stack,
         settings=settings,
         sessions=create_session_factory(engine),
-        worker_id=worker_id(),
+        worker_id=me,
         lease_ttl=timedelta(seconds=settings.worker.lease_ttl_s),
         secrets=SecretBox(settings.provider.secrets_key.get_secret_value()),
         provider_clients=ProviderClients(http, ctx["redis"], settings),
@@ -57,6 +63,12 @@ async def open_resources(ctx: dict[str, Any], settings: Settings) -> None:
         job_starts=RedisTokenBucket(ctx["redis"]),
         job_start_spec=BucketSpec.per_minute(settings.rate_limit.job_starts_per_minute),
     )
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def close_resources(ctx: dict[str, Any]) -> None:

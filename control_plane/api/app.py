@@ -12,7 +12,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from control_plane.api.dependencies import (
+    provide_admission,
     provide_db_session,
+    provide_ops_state,
     provide_principal,
     provide_provider_clients,
     provide_queue,
@@ -24,9 +26,12 @@ from control_plane.api.routes.health import live, ready
 from control_plane.api.routes.imports import ImportController
 from control_plane.api.routes.integrations import IntegrationController
 from control_plane.api.routes.mappings import MappingController
+from control_plane.api.routes.metrics import autoscaler, metrics
+from control_plane.api.routes.ops import OpsController
 from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.integrations.providers import ProviderClients, create_http_client
 from control_plane.integrations.queue import ArqJobQueue, create_redis
+from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.integrations.secrets import SecretBox
 from control_plane.logging import configure_logging
 from control_plane.settings import Settings, get_settings
@@ -46,7 +51,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         http = create_http_client(settings)
         app.state.settings = settings
         app.state.sessions = create_session_factory(engine)
+        app.state.redis = redis
         app.state.queue = ArqJobQueue(redis, settings.redis.queue_name)
+        app.state.ops_state = RedisOpsState(redis, settings.redis.queue_name)
         app.state.secrets = SecretBox(settings.provider.secrets_key.get_secret_value())
         app.state.provider_clients = ProviderClients(http, redis, settings)
         try:
@@ -57,7 +64,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.dispose()
 
     return Litestar(
-        route_handlers=[ImportController, IntegrationController, MappingController, live, ready],
+        route_handlers=[
+            ImportController,
+            IntegrationController,
+            MappingController,
+            OpsController,
+            live,
+            ready,
+            metrics,
+            autoscaler,
+        ],
         lifespan=[lifespan],
         dependencies={
             "db_session": Provide(provide_db_session),
@@ -66,6 +82,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "principal": Provide(provide_principal),
             "secrets": Provide(provide_secrets, sync_to_thread=False),
             "provider_clients": Provide(provide_provider_clients, sync_to_thread=False),
+            "ops_state": Provide(provide_ops_state, sync_to_thread=False),
+            "admission": Provide(provide_admission, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.api.max_body_bytes,

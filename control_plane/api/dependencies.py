@@ -16,7 +16,9 @@ from control_plane.domain.errors import AuthenticationFailed
 from control_plane.domain.principals import Principal, Role
 from control_plane.integrations.providers.base import ProviderClientFactory
 from control_plane.integrations.queue import ArqJobQueue
+from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.integrations.secrets import SecretBox
+from control_plane.services.admission import AdmissionService, admission_policy
 from control_plane.services.credentials import authenticate_api_key, looks_like_api_key
 from control_plane.settings import Settings
 
@@ -30,6 +32,16 @@ async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]
 def provide_queue(state: State) -> ArqJobQueue:
     queue: ArqJobQueue = state.queue
     return queue
+
+
+def provide_ops_state(state: State) -> RedisOpsState:
+    ops_state: RedisOpsState = state.ops_state
+    return ops_state
+
+
+def provide_admission(state: State, db_session: NamedDependency[AsyncSession]) -> AdmissionService:
+    settings: Settings = state.settings
+    return AdmissionService(db_session, state.ops_state, admission_policy(settings.ops))
 
 
 def provide_secrets(state: State) -> SecretBox:
@@ -101,3 +113,7 @@ Caller = NamedDependency[Principal]
 """Handler parameter `principal`: the authenticated caller."""
 AppSettings = NamedDependency[Settings]
 """Handler parameter `settings`: the application's settings."""
+OpsState = NamedDependency[RedisOpsState]
+"""Handler parameter `ops_state`: pauses, queue depth and admission counts in Redis."""
+Admission = NamedDependency[AdmissionService]
+"""Handler parameter `admission`: the backpressure decision for new jobs."""

@@ -43,6 +43,7 @@ def problem(
     detail: str,
     field_errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
         "type": f"urn:import-control-plane:problem:{code}",
@@ -53,6 +54,7 @@ def problem(
     }
     if field_errors:
         body["errors"] = field_errors
+    body.update(extra or {})
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -108,6 +110,18 @@ def _on_domain_error(request: Request[Any, Any, Any], exc: errors.DomainError) -
     return problem(request, status, code=exc.code, detail=exc.detail, field_errors=fields, headers=headers)
 
 
+def _on_admission_rejected(request: Request[Any, Any, Any], exc: errors.AdmissionRejected) -> Response[Any]:
+    """Backpressure: 503 naming the queue's tier, with the Retry-After the tier calls for."""
+    return problem(
+        request,
+        503,
+        code=exc.code,
+        detail=exc.detail,
+        headers={"Retry-After": str(exc.retry_after_s)},
+        extra={"queue_tier": exc.queue_tier, "retry_after_s": exc.retry_after_s},
+    )
+
+
 def _on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     unreachable = isinstance(exc, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
@@ -132,6 +146,7 @@ def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: _on_http_exception,
     errors.DomainError: _on_domain_error,
+    errors.AdmissionRejected: _on_admission_rejected,
     DBAPIError: _on_database_error,
     PoolTimeout: _on_database_error,
     OSError: _on_database_error,

@@ -7,6 +7,7 @@ import click
 from control_plane.cli.db import db
 from control_plane.cli.demo import demo
 from control_plane.cli.settings import settings_command
+from control_plane.cli.slo import slo
 from control_plane.cli.stack import stack
 from control_plane.cli.tenants import tenants
 
@@ -21,6 +22,7 @@ cli.add_command(db)
 cli.add_command(tenants)
 cli.add_command(demo)
 cli.add_command(settings_command)
+cli.add_command(slo)
 
 
 def main() -> None:

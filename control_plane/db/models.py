@@ -223,3 +223,18 @@ class StorageUsage(Base):
     bytes_stored: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     objects_stored: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_now())
+
+
+class OpsAction(Base):
+    """One operator (or automatic) action: who, what, on which scope, when, and the particulars."""
+
+    __tablename__ = "ops_actions"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_now())
+    actor: Mapped[str] = mapped_column(sa.String(200))
+    action: Mapped[str] = mapped_column(sa.String(64))
+    scope: Mapped[str | None] = mapped_column(sa.String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+    __table_args__ = (sa.Index("ix_ops_actions_at", "at"),)

@@ -65,3 +65,14 @@ class DependencyUnavailable(DomainError):
     def __init__(self, dependency: str, detail: str) -> None:
         super().__init__(detail)
         self.dependency = dependency
+
+
+class AdmissionRejected(DependencyUnavailable):
+    """Backpressure: the queue's health tier refuses this submission; nothing was stored."""
+
+    code = "admission_rejected"
+
+    def __init__(self, queue_tier: str, detail: str, *, retry_after_s: int) -> None:
+        super().__init__("queue", detail)
+        self.queue_tier = queue_tier
+        self.retry_after_s = retry_after_s

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from control_plane.db.models import ImportJob, JobEvent
 from control_plane.db.repositories import CompanyRepository, IntegrationRepository, JobRepository
 from control_plane.db.repositories.jobs import JobFilter
+from control_plane.domain.backpressure import Decision, Outcome
 from control_plane.domain.errors import (
+    AdmissionRejected,
     DependencyUnavailable,
     IdempotencyMismatch,
     InvalidRequest,
@@ -30,7 +32,7 @@ from control_plane.domain.idempotency import request_fingerprint
 from control_plane.domain.jobs import JobStatus, ensure_transition, is_cancellable, is_retryable
 from control_plane.domain.pagination import Keyset, decode_cursor, encode_cursor
 from control_plane.domain.principals import Principal
-from control_plane.services.ports import JobQueue
+from control_plane.services.ports import Admitter, JobQueue
 
 DEFAULT_MAX_ATTEMPTS = 4  # the first run plus the seed's 3 retries
 
@@ -46,6 +48,8 @@ class ImportRequest:
 class Submission:
     job: ImportJob
     created: bool
+    decision: Decision | None = None
+    """Admission's verdict for a new job (None for a replay or when no admission was asked)."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,14 @@ class ImportService:
         self._jobs = JobRepository(session)
         self._actor = actor
 
-    async def submit(self, request: ImportRequest, *, idempotency_key: str | None) -> Submission:
-        """Write the PENDING job (not yet committed) or return the one this key created."""
+    async def submit(
+        self, request: ImportRequest, *, idempotency_key: str | None, admission: Admitter | None = None
+    ) -> Submission:
+        """Write the PENDING job (not yet committed) or return the one this key created.
+
+        A replay is returned whatever the queue's health; a new job first passes ``admission``,
+        which may refuse it (nothing is written) before anything is stored.
+        """
         fingerprint = request_fingerprint({"integration_id": str(request.integration_id), "options": request.options})
         integration = await IntegrationRepository(self._session).get(
             request.integration_id, company_scope=self._actor.company_scope()
@@ -83,6 +93,11 @@ class ImportService:
                 return Submission(existing, created=False)
         company = await CompanyRepository(self._session).get(integration.company_id)
         assert company is not None  # integrations cascade with their company
+        decision = await admission.admit(company.tier, company.id, integration.provider) if admission else None
+        if decision is not None and not decision.stored:
+            raise AdmissionRejected(
+                decision.queue_tier.value, decision.reason, retry_after_s=decision.retry_after_s or 1
+            )
         job_id = uuid.uuid4()
         job = ImportJob(
             id=job_id,
@@ -106,8 +121,11 @@ class ImportService:
             if winner is None:
                 raise
             return Submission(winner, created=False)
-        await self._event(job, "created", to_status=JobStatus.PENDING, data={"options": request.options})
-        return Submission(job, created=True)
+        data: dict[str, Any] = {"options": request.options}
+        if decision is not None:
+            data["admission"] = decision.as_dict()
+        await self._event(job, "created", to_status=JobStatus.PENDING, data=data)
+        return Submission(job, created=True, decision=decision)
 
     async def _replay(self, company_id: uuid.UUID, key: str, fingerprint: str) -> ImportJob | None:
         existing = await self._jobs.get_by_idempotency_key(company_id, key)
@@ -115,12 +133,27 @@ class ImportService:
             raise IdempotencyMismatch("this Idempotency-Key was used for a different request", field="Idempotency-Key")
         return existing
 
-    async def enqueue(self, job: ImportJob, queue: JobQueue) -> EnqueueOutcome:
-        """Hand a committed PENDING job to the queue, then mark it QUEUED (caller commits)."""
+    async def dispatch(self, submission: Submission, queue: JobQueue) -> EnqueueOutcome:
+        """Act on admission for a committed new job: hold it (paused), defer it, or enqueue it now."""
+        job, decision = submission.job, submission.decision
+        if decision is not None and decision.outcome is Outcome.HELD:
+            await self._event(job, "held", message=decision.reason, data=decision.as_dict())
+            return EnqueueOutcome(job, enqueued=False, message=decision.reason)
+        if decision is not None and decision.outcome is Outcome.DEFERRED:
+            return await self.enqueue(job, queue, defer_by=timedelta(seconds=decision.defer_s), note=decision.reason)
+        return await self.enqueue(job, queue)
+
+    async def enqueue(
+        self, job: ImportJob, queue: JobQueue, *, defer_by: timedelta | None = None, note: str | None = None
+    ) -> EnqueueOutcome:
+        """Hand a committed PENDING job to the queue, then mark it QUEUED (caller commits).
+
+        ``defer_by`` makes it due later (backpressure); ``note`` says why, on the timeline and in the answer.
+        """
         try:
             # requeue, not enqueue: a retried job may still have arq's result of its last run,
             # over which a plain enqueue would silently do nothing.
-            await queue.requeue_import(job.id)
+            await queue.requeue_import(job.id, defer_by=defer_by)
         except DependencyUnavailable as exc:
             await self._event(job, "enqueue_failed", message=exc.detail)
             return EnqueueOutcome(
@@ -135,9 +168,12 @@ class ImportService:
             job.id, allowed_from=[JobStatus.PENDING], to=JobStatus.QUEUED, queued_at=datetime.now(UTC)
         )
         if moved is not None:
-            await self._event(moved, "queued", from_status=JobStatus.PENDING, to_status=JobStatus.QUEUED)
+            data = {"defer_s": int(defer_by.total_seconds())} if defer_by else None
+            await self._event(
+                moved, "queued", from_status=JobStatus.PENDING, to_status=JobStatus.QUEUED, message=note, data=data
+            )
             job = moved
-        return EnqueueOutcome(job, enqueued=True, message="the job is queued")
+        return EnqueueOutcome(job, enqueued=True, message=f"the job is queued; {note}" if note else "the job is queued")
 
     async def get(self, job_id: uuid.UUID) -> ImportJob:
         job = await self._jobs.get(job_id, company_scope=self._actor.company_scope())

@@ -7,6 +7,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Protocol
 
+from control_plane.domain.backpressure import Decision
+from control_plane.domain.principals import Tier
+from control_plane.domain.providers import Provider
 from control_plane.domain.queueing import QueueState, RequeueOutcome
 
 
@@ -24,3 +27,9 @@ class JobQueue(Protocol):
     async def is_queued(self, job_id: uuid.UUID) -> bool: ...
 
     async def ping(self) -> None: ...
+
+
+class Admitter(Protocol):
+    async def admit(self, client: Tier, company_id: uuid.UUID, provider: Provider) -> Decision:
+        """Decide whether a new job of this company may be stored, and whether it is enqueued now."""
+        ...

@@ -13,7 +13,7 @@ from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
-from control_plane.api.dependencies import AppSettings, Caller, DbSession, Queue
+from control_plane.api.dependencies import Admission, AppSettings, Caller, DbSession, Queue
 from control_plane.api.schemas import CreateImport, Event, EventList, Job, JobList, Submitted
 from control_plane.db.repositories.jobs import JobFilter
 from control_plane.domain.errors import InvalidRequest
@@ -46,6 +46,7 @@ class ImportController(Controller):
         principal: Caller,
         db_session: DbSession,
         queue: Queue,
+        admission: Admission,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Submitted]:
         service = ImportService(db_session, actor=principal)
@@ -54,7 +55,7 @@ class ImportController(Controller):
             options=_options(data),
             correlation_id=data.correlation_id,
         )
-        submission = await service.submit(request, idempotency_key=idempotency_key)
+        submission = await service.submit(request, idempotency_key=idempotency_key, admission=admission)
         await db_session.commit()  # phase 1: the job is durable before Redis sees it
         if not submission.created:
             replay = EnqueueOutcome(
@@ -63,8 +64,8 @@ class ImportController(Controller):
                 message="original job returned for this Idempotency-Key",
             )
             return _submitted(replay, replayed=True, status=HTTP_200_OK)
-        outcome = await service.enqueue(submission.job, queue)
-        await db_session.commit()  # phase 2: QUEUED (or the failed attempt) recorded
+        outcome = await service.dispatch(submission, queue)  # held (paused), deferred or enqueued now
+        await db_session.commit()  # phase 2: QUEUED (or held, or the failed attempt) recorded
         return _submitted(outcome, replayed=False, status=HTTP_202_ACCEPTED)
 
     @get("/", summary="List import jobs, newest first")

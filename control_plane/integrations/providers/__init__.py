@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from control_plane.domain.breaker import BreakerPolicy, breaker_scopes
 from control_plane.domain.providers import Provider
 from control_plane.domain.ratelimit import provider_bucket_key, spec_for
+from control_plane.integrations.metrics.provider_calls import ProviderCallCounters
 from control_plane.integrations.providers.base import IntegrationAccess, ProviderClient
 from control_plane.integrations.providers.guard import RedisCallGuard
 from control_plane.integrations.providers.roastify import RoastifyClient
@@ -42,10 +43,13 @@ class ProviderClients:
         self._bucket = RedisTokenBucket(redis)
         policy = BreakerPolicy(settings.breaker.failure_threshold, settings.breaker.open_seconds)
         self._breaker = RedisCircuitBreaker(redis, policy, transitions_kept=settings.breaker.transitions_kept)
+        self._counters = ProviderCallCounters(redis)
 
     def __call__(self, access: IntegrationAccess) -> ProviderClient:
         provider = self._settings.provider
-        transport = ProviderTransport(self._http, self._guard(access), provider=access.provider.value)
+        transport = ProviderTransport(
+            self._http, self._guard(access), provider=access.provider.value, observer=self._counters
+        )
         if access.provider is Provider.ROASTIFY:
             return RoastifyClient(
                 transport, base_url=access.base_url, api_key=access.credential, page_size=provider.roastify_page_size
@@ -69,4 +73,5 @@ class ProviderClients:
             bucket_key=provider_bucket_key(access.provider, company_id=access.company_id, credential=access.credential),
             spec=spec_for(access.provider, per_minute, access.account_settings),
             max_wait_s=MAX_RATE_WAIT_S,
+            observer=self._counters,
         )

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from control_plane.domain.breaker import BreakerOpen
 from control_plane.domain.ratelimit import BucketSpec, RateLimited
 from control_plane.integrations.providers.base import ProviderDeferred
+from control_plane.integrations.providers.transport import CallObserver
 from control_plane.integrations.redis_state.circuit_breaker import RedisCircuitBreaker
 from control_plane.integrations.redis_state.token_bucket import RedisTokenBucket
 
@@ -27,6 +28,7 @@ class RedisCallGuard:
         bucket_key: str,
         spec: BucketSpec,
         max_wait_s: float,
+        observer: CallObserver | None = None,
     ) -> None:
         self._breaker = breaker
         self._bucket = bucket
@@ -34,14 +36,19 @@ class RedisCallGuard:
         self._key = bucket_key
         self._spec = spec
         self._max_wait_s = max_wait_s
+        self._observer = observer
 
     async def before_call(self) -> None:
         try:
-            await self._bucket.wait(self._key, self._spec, max_wait_s=self._max_wait_s)
+            waited = await self._bucket.wait(self._key, self._spec, max_wait_s=self._max_wait_s)
+            if waited > 0 and self._observer is not None:
+                await self._observer.rate_limit_waited(self._scopes[0])
             await self._breaker.before_call(self._scopes)
         except BreakerOpen as exc:
             raise ProviderDeferred(f"circuit open for {exc.scope}", retry_after_s=exc.retry_after_s) from exc
         except RateLimited as exc:
+            if self._observer is not None:
+                await self._observer.rate_limit_waited(self._scopes[0])
             raise ProviderDeferred("rate limit reached", retry_after_s=exc.retry_after_s) from exc
 
     async def succeeded(self) -> None:

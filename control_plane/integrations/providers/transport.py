@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from control_plane.domain.ops import TRANSPORT_ERROR
 from control_plane.integrations.providers.base import (
     PermanentProviderError,
     ProviderError,
@@ -31,6 +32,14 @@ class CallGuard(Protocol):
     async def succeeded(self) -> None: ...
 
     async def failed(self, reason: str) -> None: ...
+
+
+class CallObserver(Protocol):
+    """Counts provider calls for metrics; must never raise into the call path."""
+
+    async def call_finished(self, provider: str, status: str) -> None: ...
+
+    async def rate_limit_waited(self, provider: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -71,12 +80,19 @@ def _permanent_for(response: httpx.Response, provider: str) -> PermanentProvider
 
 class ProviderTransport:
     def __init__(
-        self, http: httpx.AsyncClient, guard: CallGuard, *, provider: str, policy: RetryPolicy | None = None
+        self,
+        http: httpx.AsyncClient,
+        guard: CallGuard,
+        *,
+        provider: str,
+        policy: RetryPolicy | None = None,
+        observer: CallObserver | None = None,
     ) -> None:
         self._http = http
         self._guard = guard
         self._provider = provider
         self._policy = policy or RetryPolicy()
+        self._observer = observer
 
     async def send(
         self,
@@ -94,8 +110,10 @@ class ProviderTransport:
             try:
                 response = await self._http.request(method, url, headers=dict(headers), params=params, json=json)
             except httpx.TransportError as exc:  # timeouts, resets, refused connections
+                await self._observe(TRANSPORT_ERROR)
                 failures = await self._on_failure(f"{type(exc).__name__}: {exc}", failures, None)
                 continue
+            await self._observe(str(response.status_code))
             if response.status_code == 429:
                 throttles += 1
                 throttled_s += await self._wait_out_throttle(response, throttles, throttled_s)
@@ -108,6 +126,10 @@ class ProviderTransport:
                 raise _permanent_for(response, self._provider)
             await self._guard.succeeded()
             return response
+
+    async def _observe(self, status: str) -> None:
+        if self._observer is not None:
+            await self._observer.call_finished(self._provider, status)
 
     async def _on_failure(self, reason: str, failures: int, response: httpx.Response | None) -> int:
         await self._guard.failed(reason)
@@ -129,6 +151,8 @@ class ProviderTransport:
                 status=429,
                 retry_after_s=delay,
             )
+        if self._observer is not None:
+            await self._observer.rate_limit_waited(self._provider)
         await asyncio.sleep(delay)
         return delay
 
@@ -146,4 +170,4 @@ def require(condition: bool, provider: str, what: str) -> None:
         raise PermanentProviderError(f"{provider}: unexpected response shape: {what}")
 
 
-__all__ = ["CallGuard", "ProviderError", "ProviderTransport", "RetryPolicy", "json_body", "require"]
+__all__ = ["CallGuard", "CallObserver", "ProviderError", "ProviderTransport", "RetryPolicy", "json_body", "require"]

@@ -1,0 +1,112 @@
+"""Operator controls: thin shells over :class:`OpsService` (operator role only; vendors get 403).
+
+Every state-changing action is audited in ``ops_actions`` in the same
+transaction the handler commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.params import JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK
+
+from control_plane.api.dependencies import Admission, AppSettings, Caller, DbSession, OpsState, Queue
+from control_plane.api.ops_schemas import (
+    Action,
+    ActionList,
+    AdmissionOut,
+    PauseOut,
+    PauseRequest,
+    Resumed,
+    RetriedDead,
+    RetryDeadRequest,
+)
+from control_plane.api.ops_schemas import OpsState as OpsStateOut
+from control_plane.api.schemas import Job, JobList
+from control_plane.domain.backpressure import admission_table
+from control_plane.domain.errors import DependencyUnavailable, InvalidRequest
+from control_plane.services.ops_controls import OpsService
+
+Limit = Annotated[int | None, QueryParameter(ge=1, description="How many, at most the configured page maximum.")]
+
+
+def _limit(limit: int | None, settings: AppSettings) -> int:
+    if limit is not None and limit > settings.api.max_page_size:
+        raise InvalidRequest(f"limit may be at most {settings.api.max_page_size}", field="limit")
+    return limit or settings.api.default_page_size
+
+
+class OpsController(Controller):
+    path = "/api/v1/ops"
+    tags = ["operations"]
+
+    @post("/pause", status_code=HTTP_200_OK, summary="Pause the queue, a provider or a company")
+    async def pause(
+        self, data: JSONBody[PauseRequest], principal: Caller, db_session: DbSession, ops_state: OpsState
+    ) -> PauseOut:
+        pause = await OpsService(db_session, ops_state, actor=principal).pause(data.scope, data.target, data.reason)
+        await db_session.commit()
+        return PauseOut.of(pause)
+
+    @post("/resume", status_code=HTTP_200_OK, summary="Resume, and bring the scope's waiting jobs forward")
+    async def resume(
+        self, data: JSONBody[PauseRequest], principal: Caller, db_session: DbSession, ops_state: OpsState, queue: Queue
+    ) -> Resumed:
+        service = OpsService(db_session, ops_state, actor=principal)
+        resumed = await service.resume(data.scope, data.target, data.reason, queue)
+        await db_session.commit()
+        key = data.scope if data.target is None or data.scope == "queue" else f"{data.scope}:{data.target}"
+        return Resumed(key=key, was_paused=resumed.was_paused, requeued=resumed.requeued)
+
+    @get("/state", summary="Queue tier, depth, admission per client tier, pauses")
+    async def state(self, principal: Caller, admission: Admission) -> OpsStateOut:
+        principal.ensure_operator()
+        health = await admission.health()
+        try:
+            counts = await admission.counts()
+        except DependencyUnavailable:
+            counts = {}
+        return OpsStateOut(
+            tier=health.tier.value,
+            depth=health.depth,
+            depth_source=health.depth_source,
+            thresholds=asdict(admission.policy.thresholds),
+            admission={k: AdmissionOut.of(v) for k, v in admission_table(health.tier, admission.policy).items()},
+            paused=[PauseOut.of(pause) for pause in health.pauses],
+            admissions_today=counts,
+        )
+
+    @post("/retry-dead", status_code=HTTP_200_OK, summary="Retry every FAILED job of a company and/or provider")
+    async def retry_dead(
+        self,
+        data: JSONBody[RetryDeadRequest],
+        principal: Caller,
+        db_session: DbSession,
+        ops_state: OpsState,
+        queue: Queue,
+    ) -> RetriedDead:
+        """``{}`` retries FAILED jobs of every company (at most a batch per call)."""
+        request = data
+        service = OpsService(db_session, ops_state, actor=principal)
+        jobs = await service.reset_dead(request.company_id, request.provider)
+        await db_session.commit()  # DB first: PENDING and audited before the queue sees them
+        enqueued = await service.enqueue_all(jobs, queue)
+        await db_session.commit()
+        return RetriedDead(retried=len(jobs), enqueued=enqueued)
+
+    @get("/jobs/recent", summary="The newest jobs of every company")
+    async def recent_jobs(
+        self, principal: Caller, db_session: DbSession, ops_state: OpsState, settings: AppSettings, limit: Limit = None
+    ) -> JobList:
+        jobs = await OpsService(db_session, ops_state, actor=principal).recent_jobs(_limit(limit, settings))
+        return JobList(items=[Job.of(job) for job in jobs], next_cursor=None)
+
+    @get("/actions", summary="The operator audit trail, newest first")
+    async def actions(
+        self, principal: Caller, db_session: DbSession, ops_state: OpsState, settings: AppSettings, limit: Limit = None
+    ) -> ActionList:
+        rows = await OpsService(db_session, ops_state, actor=principal).actions(_limit(limit, settings))
+        return ActionList(items=[Action.of(row) for row in rows])

@@ -1,0 +1,1 @@
+"""Self-observation adapters: counters and presence in Redis, Prometheus and EMF rendering, alarm notices."""

@@ -1,0 +1,54 @@
+"""Which worker processes are alive: each one stamps a Redis sorted set on a timer.
+
+Job leases only show workers that are busy, and arq's health-check key is one
+key per queue shared by every worker, so neither can count an idle fleet.
+A worker counts as live while its stamp is younger than the freshness window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import structlog
+from redis.asyncio import Redis
+
+from control_plane.integrations.redis_state._scripts import REDIS_ERRORS
+
+PRESENCE_KEY = "icp:workers:presence"
+
+log = structlog.get_logger("control_plane.metrics")
+
+
+class WorkerPresence:
+    def __init__(self, redis: Redis, *, fresh_for_s: float) -> None:
+        self._redis = redis
+        self._fresh_for_s = fresh_for_s
+
+    async def stamp(self, worker_id: str, now: float | None = None) -> None:
+        at = now if now is not None else time.time()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(PRESENCE_KEY, {worker_id: at})
+            pipe.zremrangebyscore(PRESENCE_KEY, "-inf", at - 10 * self._fresh_for_s)
+            await pipe.execute()
+
+    async def leave(self, worker_id: str) -> None:
+        with contextlib.suppress(*REDIS_ERRORS):
+            await self._redis.zrem(PRESENCE_KEY, worker_id)
+
+    async def live(self, now: float | None = None) -> int:
+        at = now if now is not None else time.time()
+        return int(await self._redis.zcount(PRESENCE_KEY, at - self._fresh_for_s, "+inf"))
+
+    async def run(self, worker_id: str, every_s: float) -> None:
+        """Stamp until cancelled; a missed stamp is only logged (the next one repairs it)."""
+        try:
+            while True:
+                try:
+                    await self.stamp(worker_id)
+                except REDIS_ERRORS as exc:
+                    log.warning("presence.stamp_failed", worker_id=worker_id, error=str(exc))
+                await asyncio.sleep(every_s)
+        finally:
+            await asyncio.shield(self.leave(worker_id))

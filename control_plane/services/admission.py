@@ -1,0 +1,72 @@
+"""Admission at submission time: the queue's health tier and the operator pauses decide.
+
+Depth is read live from the queue (arq's sorted set: waiting and delayed
+jobs).  When Redis cannot answer, PostgreSQL's PENDING + QUEUED count stands
+in, and no pause is assumed (the job would stay PENDING anyway, since it
+cannot be enqueued).  Every decision is counted per UTC day by queue tier and
+outcome; a counting failure never fails a submission.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from control_plane.db.repositories.ops_actions import OpsActionRepository
+from control_plane.domain.backpressure import AdmissionPolicy, Decision, QueueTier, Thresholds, decide, tier_for
+from control_plane.domain.errors import DependencyUnavailable
+from control_plane.domain.pausing import Pause, blocking
+from control_plane.domain.principals import Tier
+from control_plane.domain.providers import Provider
+from control_plane.integrations.redis_state.ops_state import RedisOpsState
+from control_plane.settings import OpsSettings
+
+log = structlog.get_logger("control_plane.admission")
+
+
+def admission_policy(ops: OpsSettings) -> AdmissionPolicy:
+    thresholds = Thresholds(ops.degraded_at, ops.critical_at, ops.overload_at)
+    return AdmissionPolicy(thresholds, ops.degraded_basic_defer_s, ops.overload_retry_after_s)
+
+
+@dataclass(frozen=True)
+class QueueHealth:
+    depth: int
+    depth_source: str
+    """``redis`` (live queue) or ``postgres`` (fallback count of PENDING and QUEUED jobs)."""
+    tier: QueueTier
+    pauses: list[Pause]
+
+
+class AdmissionService:
+    def __init__(self, session: AsyncSession, state: RedisOpsState, policy: AdmissionPolicy) -> None:
+        self._ops = OpsActionRepository(session)
+        self._state = state
+        self.policy = policy
+
+    async def health(self) -> QueueHealth:
+        try:
+            depth, source = await self._state.queue_depth(), "redis"
+            pauses = await self._state.pauses()
+        except DependencyUnavailable:
+            depth, source, pauses = await self._ops.count_waiting(), "postgres", []
+        return QueueHealth(depth, source, tier_for(depth, self.policy.thresholds), pauses)
+
+    async def admit(self, client: Tier, company_id: uuid.UUID, provider: Provider) -> Decision:
+        """Decide for one submission and count the decision."""
+        health = await self.health()
+        pause = blocking(health.pauses, company_id, provider)
+        decision = decide(health.tier, client, self.policy, paused=pause.describe() if pause else None)
+        try:
+            await self._state.count_admission(f"{decision.queue_tier.value}:{decision.outcome.value}")
+        except DependencyUnavailable as exc:
+            log.warning("admission.count_failed", error=exc.detail)
+        return decision
+
+    async def counts(self, day: date | None = None) -> dict[str, int]:
+        """Decisions of one UTC day by ``<queue tier>:<outcome>`` (for /metrics and the ops API)."""
+        return await self._state.admission_counts(day)
