@@ -25,6 +25,7 @@ async def evaluate_ops(ctx: dict[str, Any]) -> dict[str, Any]:
     try:
         async with ctx["sessions"]() as session:
             result = await OpsEvaluator(session, ctx["redis"], settings).run()
+            await session.commit()  # the audit row of an emergency pause, if this tick made one
     except (SQLAlchemyError, OSError, DependencyUnavailable) as exc:
         log.warning("ops.evaluation_failed", error=str(exc))
         return {"unavailable": True}

@@ -28,6 +28,7 @@ from control_plane.api.routes.integrations import IntegrationController
 from control_plane.api.routes.mappings import MappingController
 from control_plane.api.routes.metrics import autoscaler, metrics
 from control_plane.api.routes.ops import OpsController
+from control_plane.api.routes.ops_read import OpsReadController
 from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.integrations.providers import ProviderClients, create_http_client
 from control_plane.integrations.queue import ArqJobQueue, create_redis
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             IntegrationController,
             MappingController,
             OpsController,
+            OpsReadController,
             live,
             ready,
             metrics,

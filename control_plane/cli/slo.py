@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.cli.session import run_in_session
-from control_plane.domain.slo import Comparison, Evaluation, SliKind, Verdict, breached, parse_duration
+from control_plane.domain.slo import Evaluation, Verdict, breached, parse_duration
 from control_plane.domain.slo_spec import Observation, SloSpecError
 from control_plane.services.slo import SloReport, SloVerifier, load_evidence, load_slos
+from control_plane.services.slo_document import as_document, objective_text, value_text
 from control_plane.settings import Settings
 
 COLUMNS = ("SLO", "value", "objective", "verdict", "budget left", "95% CI", "n")
@@ -93,31 +93,6 @@ def verify(
         raise SystemExit(1)
 
 
-def as_document(reports: list[SloReport]) -> dict[str, Any]:
-    """The verification as JSON-ready data, one entry per SLO."""
-    items = []
-    for report in reports:
-        evaluation, slo = report.evaluation, report.evaluation.slo
-        items.append(
-            {
-                "name": slo.name,
-                "source": slo.indicator.source.value,
-                "verdict": evaluation.verdict.value,
-                "value": evaluation.value,
-                "objective": objective_text(evaluation),
-                "samples": evaluation.samples,
-                "error_budget_left": evaluation.error_budget_left,
-                "confidence_interval_95": list(evaluation.interval) if evaluation.interval else None,
-                "since": report.since.isoformat(),
-                "until": report.until.isoformat(),
-                "details": dict(evaluation.details),
-                "runbook": slo.runbook,
-            }
-        )
-    breaches = sum(1 for item in items if item["verdict"] == Verdict.BREACH.value)
-    return {"breaches": breaches, "slos": items}
-
-
 def render_table(reports: list[SloReport]) -> str:
     rows = [COLUMNS, *(_row(report.evaluation) for report in reports)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
@@ -151,25 +126,3 @@ def _row(evaluation: Evaluation) -> tuple[str, ...]:
         f"[{interval[0]:.2%}, {interval[1]:.2%}]" if interval else "-",
         str(evaluation.samples),
     )
-
-
-def value_text(evaluation: Evaluation) -> str:
-    if evaluation.value is None:
-        return "-"
-    if evaluation.slo.kind is SliKind.RATIO:
-        return f"{evaluation.value:.2%}"
-    return _quantity(evaluation.value, evaluation.slo.objective.unit)
-
-
-def objective_text(evaluation: Evaluation) -> str:
-    objective = evaluation.slo.objective
-    if objective.target is not None:
-        return f">= {objective.target:.2%}"
-    assert objective.threshold is not None  # a threshold SLO, validated at load
-    symbol = "<" if objective.comparison is Comparison.LT else "<="
-    return f"{symbol} {_quantity(objective.threshold, objective.unit)}"
-
-
-def _quantity(value: float, unit: str) -> str:
-    number = str(int(value)) if float(value).is_integer() else f"{value:.1f}"
-    return f"{number} {unit}".strip()

@@ -11,7 +11,7 @@ from typing import NoReturn
 
 import click
 
-from control_plane.devstack import orchestrator
+from control_plane.devstack import orchestrator, supervisor
 from control_plane.devstack.paths import StackPaths
 from control_plane.devstack.process import StackError, tail
 from control_plane.settings import Settings, get_settings
@@ -104,3 +104,17 @@ def logs(service: str, lines: int) -> None:
         known = sorted(p.stem for p in paths.logs.glob("*.log")) if paths.logs.is_dir() else []
         raise click.BadParameter(f"no log for {service!r}; known: {', '.join(known) or 'none'}")
     click.echo("\n".join(tail(log, lines)))
+
+
+@stack.command()
+@click.option("--once", is_flag=True, help="Reconcile once and exit instead of every alarm interval.")
+def scale(once: bool) -> None:
+    """Run as many local workers as the autoscaler asks for, within local_workers_min/max."""
+    settings = get_settings()
+    try:
+        if once:
+            click.echo(supervisor.describe(supervisor.reconcile_once(settings, click.echo)))
+        else:
+            supervisor.supervise(settings, click.echo)
+    except StackError as error:
+        _fail(settings, error)

@@ -23,7 +23,7 @@ FULL = "full"
 
 
 @contextlib.contextmanager
-def _locked(paths: StackPaths) -> Iterator[None]:
+def locked(paths: StackPaths) -> Iterator[None]:
     """Serialise concurrent ``up``/``down`` runs on the same state folder."""
     paths.ensure()
     with (paths.run / "stack.lock").open("w") as handle:
@@ -60,7 +60,7 @@ def up(settings: Settings, *, infra_only: bool, report: Reporter) -> None:
     """Start whatever is not running yet and wait until each service is ready."""
     paths = StackPaths.from_settings(settings.stack)
     timeout = settings.stack.start_timeout_s
-    with _locked(paths):
+    with locked(paths):
         services = infra_services(settings, paths)
         if not infra_only:
             configured = list(range(1, settings.stack.workers + 1))
@@ -79,7 +79,7 @@ def down(settings: Settings, *, report: Reporter) -> bool:
     paths = StackPaths.from_settings(settings.stack)
     if not paths.run.is_dir():
         return False
-    with _locked(paths):
+    with locked(paths):
         indices = apps.worker_indices(settings, paths)
         services = infra_services(settings, paths) + app_services(settings, paths, indices)
         stopped = [stop(paths, service, report) for service in reversed(services)]

@@ -93,3 +93,16 @@ def changes(previous: Mapping[str, bool], checks: Iterable[AlarmCheck]) -> list[
         for check in checks
         if check.firing != previous.get(check.name, False)
     ]
+
+
+COLLAPSE_SUCCESS_RATE = 0.5
+"""Below this success rate the queue is paused automatically: most work is failing, so running more only burns it."""
+COLLAPSE_MIN_FINISHED = 20
+"""Finished jobs (last hour) needed before a collapse is believed: a handful of failures is noise, not an outage."""
+
+
+def collapsed(figures: OpsFigures) -> bool:
+    """Whether the success rate has collapsed far enough, on enough jobs, for an emergency queue pause."""
+    finished = figures.recent.completed + figures.recent.failed
+    rate = figures.success_rate
+    return finished >= COLLAPSE_MIN_FINISHED and rate is not None and rate < COLLAPSE_SUCCESS_RATE

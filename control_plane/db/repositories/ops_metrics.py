@@ -7,7 +7,7 @@ is retried.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -59,6 +59,16 @@ class OpsRepository:
         )
         row = (await self._session.execute(query)).one()
         return Durations(cumulative=tuple(int(v) for v in row[:-1]), sum_s=float(row[-1]))
+
+    async def running_jobs(self, limit: int = 1000) -> Sequence[ImportJob]:
+        """RUNNING jobs, oldest start first: what each worker holds."""
+        query = (
+            sa.select(ImportJob)
+            .where(ImportJob.status == JobStatus.RUNNING)
+            .order_by(ImportJob.started_at.asc().nulls_last(), ImportJob.id)
+            .limit(limit)
+        )
+        return (await self._session.execute(query)).scalars().all()
 
     async def reconcile_actions(self) -> Mapping[str, int]:
         """How often each reconciliation action (``reconcile.*`` events) has happened."""

@@ -21,6 +21,7 @@ FIRING_KEY = "icp:alarms:firing"
 HISTORY_KEY = "icp:alarms:history"
 AUTOSCALER_KEY = "icp:autoscaler:last"
 DECISIONS_KEY = "icp:autoscaler:decisions"
+AUTO_PAUSED_KEY = "icp:alarms:auto_paused"
 HISTORY_KEPT = 1000
 DECISIONS_KEPT = 500
 
@@ -36,6 +37,11 @@ class AlarmStore:
     async def firing(self) -> dict[str, bool]:
         names = await cast(Awaitable[list[Any]], self._redis.hkeys(FIRING_KEY))
         return {text(name): True for name in names}
+
+    async def firing_entries(self) -> list[dict[str, str]]:
+        """What fires now, as recorded when each alarm started firing (with its runbook), by name."""
+        entries = await cast(Awaitable[dict[Any, Any]], self._redis.hgetall(FIRING_KEY))
+        return [json.loads(text(entries[name])) for name in sorted(entries, key=text)]
 
     async def record(self, changes: list[AlarmChange], at: float) -> None:
         """Apply the changes to the firing set and append each to the history stream, atomically."""
@@ -60,6 +66,17 @@ class AlarmStore:
                     pipe.hdel(FIRING_KEY, check.name)
                 pipe.xadd(HISTORY_KEY, entry, maxlen=HISTORY_KEPT, approximate=True)  # type: ignore[arg-type]
             await pipe.execute()
+
+    async def auto_paused(self, name: str) -> bool:
+        """Whether ``name`` already paused the queue during its current firing episode."""
+        return bool(await cast(Awaitable[int], self._redis.hexists(AUTO_PAUSED_KEY, name)))
+
+    async def mark_auto_paused(self, name: str, at: float) -> None:
+        await cast(Awaitable[int], self._redis.hset(AUTO_PAUSED_KEY, name, f"{at:.3f}"))
+
+    async def clear_auto_paused(self, name: str) -> None:
+        """The episode is over: a later collapse may pause again."""
+        await cast(Awaitable[int], self._redis.hdel(AUTO_PAUSED_KEY, name))
 
     async def history(self, limit: int = 100) -> list[dict[str, str]]:
         """The last ``limit`` changes, newest first."""

@@ -14,7 +14,7 @@ import time
 import structlog
 from redis.asyncio import Redis
 
-from control_plane.integrations.redis_state._scripts import REDIS_ERRORS
+from control_plane.integrations.redis_state._scripts import REDIS_ERRORS, text
 
 PRESENCE_KEY = "icp:workers:presence"
 
@@ -40,6 +40,12 @@ class WorkerPresence:
     async def live(self, now: float | None = None) -> int:
         at = now if now is not None else time.time()
         return int(await self._redis.zcount(PRESENCE_KEY, at - self._fresh_for_s, "+inf"))
+
+    async def members(self, now: float | None = None) -> dict[str, float]:
+        """Live workers and when each last stamped (epoch seconds), oldest first."""
+        at = now if now is not None else time.time()
+        entries = await self._redis.zrangebyscore(PRESENCE_KEY, at - self._fresh_for_s, "+inf", withscores=True)
+        return {text(member): float(score) for member, score in entries}
 
     async def run(self, worker_id: str, every_s: float) -> None:
         """Stamp until cancelled; a missed stamp is only logged (the next one repairs it)."""
