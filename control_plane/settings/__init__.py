@@ -1,0 +1,102 @@
+"""Typed settings, one object per section, read from the environment only.
+
+Every field is documented; ``importctl settings`` prints them all with their
+environment variable names.  Defaults match the local stack started by
+``importctl stack up``: applications talk to every dependency through a named
+toxiproxy proxy, so chaos drills need no reconfiguration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings
+
+from control_plane.settings.edge import ApiSettings, AuthSettings, WorkerSettings
+from control_plane.settings.localstack import SimulatorSettings, StackSettings
+from control_plane.settings.operations import OpsSettings
+from control_plane.settings.providers import BreakerSettings, ImageSettings, ProviderSettings, RateLimitSettings
+from control_plane.settings.services import DatabaseSettings, RedisSettings, S3Settings
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All sections together, for the edges that need more than one."""
+
+    database: DatabaseSettings
+    redis: RedisSettings
+    s3: S3Settings
+    api: ApiSettings
+    auth: AuthSettings
+    worker: WorkerSettings
+    stack: StackSettings
+    provider: ProviderSettings
+    rate_limit: RateLimitSettings
+    breaker: BreakerSettings
+    simulator: SimulatorSettings
+    images: ImageSettings
+    ops: OpsSettings
+
+
+SECTIONS: tuple[type[BaseSettings], ...] = (
+    DatabaseSettings,
+    RedisSettings,
+    S3Settings,
+    ApiSettings,
+    AuthSettings,
+    WorkerSettings,
+    StackSettings,
+    ProviderSettings,
+    RateLimitSettings,
+    BreakerSettings,
+    SimulatorSettings,
+    ImageSettings,
+    OpsSettings,
+)
+
+
+def load_settings() -> Settings:
+    """Read every section from the environment now (no caching)."""
+    return Settings(
+        database=DatabaseSettings(),
+        redis=RedisSettings(),
+        s3=S3Settings(),
+        api=ApiSettings(),
+        auth=AuthSettings(),
+        worker=WorkerSettings(),
+        stack=StackSettings(),
+        provider=ProviderSettings(),
+        rate_limit=RateLimitSettings(),
+        breaker=BreakerSettings(),
+        simulator=SimulatorSettings(),
+        images=ImageSettings(),
+        ops=OpsSettings(),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()
+
+
+__all__ = [
+    "SECTIONS",
+    "ApiSettings",
+    "AuthSettings",
+    "BreakerSettings",
+    "DatabaseSettings",
+    "ImageSettings",
+    "OpsSettings",
+    "ProviderSettings",
+    "RateLimitSettings",
+    "RedisSettings",
+    "S3Settings",
+    "Settings",
+    "SimulatorSettings",
+    "StackSettings",
+    "WorkerSettings",
+    "get_settings",
+    "load_settings",
+]

@@ -1,0 +1,62 @@
+"""The HTTP edge and the workers: API, authentication, worker pool."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from control_plane.settings.base import Section
+
+
+class ApiSettings(Section):
+    """The HTTP API."""
+
+    model_config = SettingsConfigDict(env_prefix="ICP_API_", extra="ignore", frozen=True)
+
+    host: str = Field("127.0.0.1", description="Interface the API binds to.")
+    port: int = Field(8000, description="Port the API listens on.")
+    debug: bool = Field(False, description="Litestar debug mode; never on in production.")
+    default_page_size: int = Field(50, ge=1, description="Page size when `limit` is not given.")
+    max_page_size: int = Field(200, ge=1, description="Largest accepted `limit`.")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted request body.")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+class AuthSettings(Section):
+    """Credentials accepted by the API: hashed API keys and signed JWTs."""
+
+    model_config = SettingsConfigDict(env_prefix="ICP_AUTH_", extra="ignore", frozen=True)
+
+    jwt_secret: SecretStr = Field(SecretStr("local-development-jwt-secret-change-me"), description="HMAC key for JWTs.")
+    jwt_algorithm: str = Field("HS256", description="JWT signing algorithm.")
+    jwt_issuer: str = Field("import-control-plane", description="Required `iss` claim.")
+    jwt_audience: str = Field("import-api", description="Required `aud` claim.")
+    api_key_pepper: SecretStr = Field(
+        SecretStr("local-development-pepper"), description="Secret mixed into API key hashes."
+    )
+
+
+class WorkerSettings(Section):
+    """arq worker processes."""
+
+    model_config = SettingsConfigDict(env_prefix="ICP_WORKER_", extra="ignore", frozen=True)
+
+    concurrency: int = Field(5, ge=1, description="Jobs one worker runs at once (seed: 5).")
+    job_timeout_s: int = Field(3600, ge=1, description="Longest a single job run may take.")
+    image_concurrency: int = Field(4, ge=1, le=64, description="Image downloads in flight per job.")
+    lease_ttl_s: float = Field(15.0, gt=0, description="A running job's lease; lost when heartbeats stop this long.")
+    heartbeat_interval_s: float = Field(3.0, gt=0, description="How often a running job renews its lease.")
+    drain_timeout_s: int = Field(25, ge=0, description="On SIGTERM, how long running jobs may finish before hand-back.")
+    reconcile_interval_s: int = Field(
+        300, ge=1, description="Orphan reconciliation period (seed: 5 min); under 60 it must divide 60."
+    )
+    lease_sweep_interval_s: int = Field(5, ge=1, description="Expired-lease sweep period; under 60 it must divide 60.")
+    pending_grace_s: float = Field(
+        10.0, ge=0, description="Age before a PENDING or QUEUED job missing from Redis counts as orphaned."
+    )
+    retry_delays_s: tuple[int, ...] = Field(
+        (5, 25, 125), description="Backoff before each retry of a failed attempt (seed: 5 s, 25 s, 125 s)."
+    )
