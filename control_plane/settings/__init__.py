@@ -17,6 +17,7 @@ from control_plane.settings.edge import ApiSettings, AuthSettings, WorkerSetting
 from control_plane.settings.localstack import SimulatorSettings, StackSettings
 from control_plane.settings.operations import OpsSettings
 from control_plane.settings.providers import BreakerSettings, ImageSettings, ProviderSettings, RateLimitSettings
+from control_plane.settings.reports import ReportSettings
 from control_plane.settings.services import DatabaseSettings, RedisSettings, S3Settings
 
 
@@ -37,6 +38,7 @@ class Settings:
     simulator: SimulatorSettings
     images: ImageSettings
     ops: OpsSettings
+    reports: ReportSettings
 
 
 SECTIONS: tuple[type[BaseSettings], ...] = (
@@ -53,6 +55,7 @@ SECTIONS: tuple[type[BaseSettings], ...] = (
     SimulatorSettings,
     ImageSettings,
     OpsSettings,
+    ReportSettings,
 )
 
 
@@ -72,6 +75,7 @@ def load_settings() -> Settings:
         simulator=SimulatorSettings(),
         images=ImageSettings(),
         ops=OpsSettings(),
+        reports=ReportSettings(),
     )
 
 
@@ -92,6 +96,7 @@ __all__ = [
     "ProviderSettings",
     "RateLimitSettings",
     "RedisSettings",
+    "ReportSettings",
     "S3Settings",
     "Settings",
     "SimulatorSettings",
