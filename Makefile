@@ -3,7 +3,7 @@
 ICP_STACK_STATE_DIR ?= .stack
 RUN := uv run --frozen
 
-.PHONY: bootstrap up down status test demo bench lint clean
+.PHONY: bootstrap up down status test demo bench load chaos chaos-ci gameday lint tf-check clean
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -31,11 +31,44 @@ bench: bootstrap
 	$(RUN) importctl stack up --infra-only
 	$(RUN) python -m loadtests.bench
 
+# Full run: ICP_LOAD_* settings or JOBS=... (see README "Load harness"); exits 1 when the verdict is fail.
+load: bootstrap
+	$(RUN) importctl load run $(if $(JOBS),--jobs $(JOBS)) $(if $(WORKERS),--workers $(WORKERS))
+
+# Chaos drills break the running stack on purpose: `make chaos DRILL=redis-outage` (several: DRILL="a b").
+DRILL ?= worker-sigkill
+chaos: up
+	$(RUN) importctl chaos run $(DRILL)
+
+# The fast subset CI runs (short faults, small workload); fails on any broken invariant.
+chaos-ci: up
+	$(RUN) importctl chaos gameday --ci
+
+# Every drill in sequence, plus a combined report of MTTR against the seed's targets.
+gameday: up
+	$(RUN) importctl chaos gameday
+
 lint:
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
 	$(RUN) lint-imports
+	$(MAKE) tf-check
+
+# Terraform: formatting (terraform fmt, v1.5.7, the last MPL release, built with
+# `go install`) and checkov (pinned, run by `uv tool run`). Both install once into
+# git-ignored or cached places and are reused afterwards.
+TF_VERSION := 1.5.7
+CHECKOV_VERSION := 3.3.30
+TF_BIN := $(abspath $(ICP_STACK_STATE_DIR))/tools/terraform-$(TF_VERSION)/terraform
+
+$(TF_BIN):
+	GOBIN=$(dir $(TF_BIN)) go install github.com/hashicorp/terraform@v$(TF_VERSION)
+
+tf-check: $(TF_BIN)
+	TF_CLI_CONFIG_FILE= $(TF_BIN) fmt -check -recursive -diff terraform
+	uv tool run --from checkov==$(CHECKOV_VERSION) checkov -d terraform --framework terraform \
+		--quiet --compact --skip-download
 
 clean: down
 	rm -rf "$(ICP_STACK_STATE_DIR)"

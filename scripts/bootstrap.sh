@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what the local stack needs: PostgreSQL and Redis server binaries,
-# uv and the project's virtualenv, and the toxiproxy server.
+# uv and the project's virtualenv, the toxiproxy server, and Chromium for the dashboard's browser tests.
 # Idempotent and quick when everything is already present.
 set -euo pipefail
 
@@ -25,6 +25,7 @@ ensure_system_packages() {
   local missing=()
   have_postgres || missing+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)  # the dashboard's browser tests drive it headless
   [ "${#missing[@]}" -eq 0 ] && return 0
   if ! is_root; then
     say "missing: ${missing[*]}"

@@ -10,6 +10,7 @@ from arq.worker import Function, func
 
 from control_plane.domain.jobs import IMPORT_TASK_NAME
 from control_plane.settings import get_settings
+from workers.feeding import start_feeder, wake_feeder
 from workers.ops_tasks import ops_cron_jobs
 from workers.reconciliation_tasks import reconciliation_cron_jobs
 from workers.resources import close_resources, open_resources
@@ -21,10 +22,16 @@ ARQ_MAX_TRIES = 10_000
 
 async def startup(ctx: dict[str, Any]) -> None:
     await open_resources(ctx, _settings)
+    await start_feeder(ctx, _settings)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     await close_resources(ctx)
+
+
+async def job_ended(ctx: dict[str, Any]) -> None:
+    """A slot is free: let the feeder fill it now rather than at its next tick."""
+    wake_feeder(ctx)
 
 
 def _redis_settings() -> ArqRedisSettings:
@@ -37,6 +44,7 @@ def _redis_settings() -> ArqRedisSettings:
         conn_timeout=int(redis.connect_timeout_s) or 1,
         conn_retries=30,
         conn_retry_delay=1,
+        ssl=redis.tls,
     )
 
 
@@ -46,6 +54,7 @@ class WorkerSettings:
     cron_jobs: ClassVar[list[CronJob]] = [*reconciliation_cron_jobs(_settings.worker), *ops_cron_jobs(_settings.ops)]
     on_startup = startup
     on_shutdown = shutdown
+    after_job_end = job_ended
     redis_settings = _redis_settings()
     queue_name = _settings.redis.queue_name
     max_jobs = _settings.worker.concurrency

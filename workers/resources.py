@@ -6,10 +6,13 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
+
+import structlog
 
 from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.domain.ratelimit import BucketSpec
@@ -49,7 +52,9 @@ async def open_resources(ctx: dict[str, Any], settings: Settings) -> None:
     executor = create_image_executor(settings.images.executor, settings.images.executor_workers)
     stack.callback(executor.shutdown, wait=False, cancel_futures=True)
     me = worker_id()
-    beat = asyncio.create_task(presence(ctx["redis"], settings).run(me, settings.worker.heartbeat_interval_s))
+    beat = asyncio.create_task(
+        presence(ctx["redis"], settings).run(me, settings.worker.heartbeat_interval_s, on_drain=_drain_self)
+    )
     stack.push_async_callback(_stop, beat)
     ctx.update(
         exit_stack=stack,
@@ -63,6 +68,12 @@ async def open_resources(ctx: dict[str, Any], settings: Settings) -> None:
         job_starts=RedisTokenBucket(ctx["redis"]),
         job_start_spec=BucketSpec.per_minute(settings.rate_limit.job_starts_per_minute),
     )
+
+
+def _drain_self() -> None:
+    """An operator asked this worker to drain: SIGTERM runs arq's graceful shutdown (finish or hand back)."""
+    structlog.get_logger("workers").warning("worker.drain_requested", worker_id=worker_id())
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import aclosing
 from typing import Any
 
 import structlog
@@ -90,16 +91,17 @@ class JobRunner:
                 execution=execution,
             )
             progress = Progress()
-            async for page in run.pages():
-                await session.commit()
-                progress = page.progress
-                if beat.lost:
-                    raise LeaseLost(self._job.id)
-                if beat.cancel_requested and not page.last_page:
-                    await execution.cancel(self._job)
+            async with aclosing(run.pages()) as pages:  # leaving early drops the page fetched ahead
+                async for page in pages:
                     await session.commit()
-                    self._log.info("job.cancelled")
-                    return "cancelled"
+                    progress = page.progress
+                    if beat.lost:
+                        raise LeaseLost(self._job.id)
+                    if beat.cancel_requested and not page.last_page:
+                        await execution.cancel(self._job)
+                        await session.commit()
+                        self._log.info("job.cancelled")
+                        return "cancelled"
             await execution.complete(self._job, progress.__dict__)
             await session.commit()
         self._completed(progress)

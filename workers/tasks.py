@@ -1,18 +1,22 @@
-"""Task shells: parse arguments, admit, claim, hand the job to the runner."""
+"""Task shells: parse arguments, admit, claim, hand the job to the runner.
+
+The queue-wide job-start limit is spent by the feeder when it hands a job to
+arq (integrations.feeder), so a job that reaches this task may start at once.
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import structlog
-from arq.worker import Retry
 
 from control_plane.domain.pausing import PAUSE_RECHECK_S
-from control_plane.domain.ratelimit import JOB_STARTS_KEY
+from control_plane.integrations.queue import ArqJobQueue
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.services.execution import JobExecution
-from control_plane.services.pause_gate import pause_holding
+from control_plane.services.pause_gate import park_if_paused
 from workers.runner import JobRunner
 
 log = structlog.get_logger("workers.tasks")
@@ -20,14 +24,15 @@ log = structlog.get_logger("workers.tasks")
 
 async def run_import(ctx: dict[str, Any], job_id: str) -> str:
     """Run one import job; PostgreSQL decides whether it may run at all."""
-    state = RedisOpsState(ctx["redis"], ctx["settings"].redis.queue_name)
-    pause = await pause_holding(ctx["sessions"], state, uuid.UUID(job_id))
-    if pause is not None:  # operator pause: hand back unclaimed; resume brings it forward again
+    queue_name = ctx["settings"].redis.queue_name
+    state = RedisOpsState(ctx["redis"], queue_name)
+    recheck = timedelta(seconds=PAUSE_RECHECK_S)
+    pause = await park_if_paused(
+        ctx["sessions"], state, ArqJobQueue(ctx["redis"], queue_name), uuid.UUID(job_id), recheck
+    )
+    if pause is not None:  # operator pause: back in its line unclaimed, delayed; resume brings it forward again
         log.info("job.paused", jobId=job_id, reason=pause.describe(), delay_s=PAUSE_RECHECK_S)
-        raise Retry(defer=PAUSE_RECHECK_S)
-    start = await ctx["job_starts"].acquire(JOB_STARTS_KEY, ctx["job_start_spec"])
-    if not start.allowed:  # queue-wide start limit: try again when a token is due
-        raise Retry(defer=start.retry_after_s)
+        return "paused"
     async with ctx["sessions"]() as session:
         execution = JobExecution(session, worker_id=ctx["worker_id"], lease_ttl=ctx["lease_ttl"])
         job = await execution.claim(uuid.UUID(job_id))

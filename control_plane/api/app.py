@@ -28,7 +28,9 @@ from control_plane.api.routes.integrations import IntegrationController
 from control_plane.api.routes.mappings import MappingController
 from control_plane.api.routes.metrics import autoscaler, metrics
 from control_plane.api.routes.ops import OpsController
+from control_plane.api.routes.ops_history import OpsHistoryController
 from control_plane.api.routes.ops_read import OpsReadController
+from control_plane.api.routes.ops_reports import OpsReportsController
 from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.integrations.providers import ProviderClients, create_http_client
 from control_plane.integrations.queue import ArqJobQueue, create_redis
@@ -71,6 +73,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MappingController,
             OpsController,
             OpsReadController,
+            OpsHistoryController,
+            OpsReportsController,
             live,
             ready,
             metrics,

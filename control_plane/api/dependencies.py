@@ -20,7 +20,11 @@ from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.integrations.secrets import SecretBox
 from control_plane.services.admission import AdmissionService, admission_policy
 from control_plane.services.credentials import authenticate_api_key, looks_like_api_key
+from control_plane.services.limits import ApiRateLimiter
 from control_plane.settings import Settings
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""The only methods a read-only (viewer) credential may use."""
 
 
 async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
@@ -101,8 +105,12 @@ async def provide_principal(
             db_session, token, pepper=settings.auth.api_key_pepper.get_secret_value()
         )
         await db_session.commit()  # keeps last-used time even if the handler fails
-        return principal
-    return _principal_from_jwt(token, settings)
+    else:
+        principal = _principal_from_jwt(token, settings)
+    if request.method not in SAFE_METHODS:
+        principal.ensure_may_change()
+    await ApiRateLimiter(request.app.state.redis, settings.limits).admit(principal)  # per company, 429 when spent
+    return principal
 
 
 DbSession = NamedDependency[AsyncSession]

@@ -23,6 +23,15 @@ class PauseRequest(msgspec.Struct, forbid_unknown_fields=True):
     """A provider name (``shopify``) or a company id; none for the whole queue."""
 
 
+class DrainRequest(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+
+class Draining(msgspec.Struct):
+    worker_id: str
+    message: str
+
+
 class RetryDeadRequest(msgspec.Struct, forbid_unknown_fields=True):
     company_id: uuid.UUID | None = None
     provider: Provider | None = None

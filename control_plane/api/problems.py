@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from control_plane.domain import errors
+from control_plane.domain.limits import QuotaExceeded, RateLimitExceeded
 from control_plane.domain.mapping.errors import ProviderCallFailed
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -122,6 +123,27 @@ def _on_admission_rejected(request: Request[Any, Any, Any], exc: errors.Admissio
     )
 
 
+def _on_rate_limited(request: Request[Any, Any, Any], exc: RateLimitExceeded) -> Response[Any]:
+    retry = str(exc.retry_after_s)
+    return problem(
+        request, 429, code=exc.code, detail=exc.detail, headers={"Retry-After": retry}, extra={"retry_after_s": retry}
+    )
+
+
+def _on_quota_exceeded(request: Request[Any, Any, Any], exc: QuotaExceeded) -> Response[Any]:
+    """429 (with Retry-After) for a cap that frees itself, such as active imports; 409 for stored bytes."""
+    headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s else None
+    return problem(
+        request,
+        429 if exc.retry_after_s else 409,
+        code=exc.code,
+        detail=exc.detail,
+        field_errors=[{"field": field, "message": message} for field, message in exc.field_errors()],
+        headers=headers,
+        extra={"limit": exc.limit, "current": exc.current},
+    )
+
+
 def _on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     unreachable = isinstance(exc, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
@@ -147,6 +169,8 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: _on_http_exception,
     errors.DomainError: _on_domain_error,
     errors.AdmissionRejected: _on_admission_rejected,
+    RateLimitExceeded: _on_rate_limited,
+    QuotaExceeded: _on_quota_exceeded,
     DBAPIError: _on_database_error,
     PoolTimeout: _on_database_error,
     OSError: _on_database_error,

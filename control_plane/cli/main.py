@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from control_plane.cli.chaos import chaos
 from control_plane.cli.db import db
 from control_plane.cli.demo import demo
+from control_plane.cli.load import load
 from control_plane.cli.settings import settings_command
 from control_plane.cli.slo import slo
 from control_plane.cli.stack import stack
@@ -23,6 +25,8 @@ cli.add_command(tenants)
 cli.add_command(demo)
 cli.add_command(settings_command)
 cli.add_command(slo)
+cli.add_command(load)
+cli.add_command(chaos)
 
 
 def main() -> None:

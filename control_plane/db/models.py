@@ -73,7 +73,7 @@ class ApiCredential(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
-    __table_args__ = (sa.CheckConstraint("role = 'operator' OR company_id IS NOT NULL", name="vendor_has_company"),)
+    __table_args__ = (sa.CheckConstraint("role <> 'vendor' OR company_id IS NOT NULL", name="vendor_has_company"),)
 
 
 class Integration(Base):

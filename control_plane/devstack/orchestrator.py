@@ -12,7 +12,7 @@ import fcntl
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from control_plane.devstack import apps, postgres, redis_server, seaweedfs, simulator, toxiproxy
+from control_plane.devstack import apps, dashboard, postgres, redis_server, seaweedfs, simulator, toxiproxy
 from control_plane.devstack.paths import StackPaths
 from control_plane.devstack.process import Reporter, StackError
 from control_plane.devstack.service import Service, ServiceStatus, ensure_running, status, stop
@@ -46,7 +46,7 @@ def infra_services(settings: Settings, paths: StackPaths) -> list[Service]:
 
 def app_services(settings: Settings, paths: StackPaths, indices: list[int]) -> list[Service]:
     workers = [apps.worker_service(settings, paths, index) for index in indices]
-    return [apps.api_service(settings, paths), *workers]
+    return [apps.api_service(settings, paths), *workers, dashboard.service(settings, paths)]
 
 
 def _mode_file(paths: StackPaths) -> str:
@@ -69,7 +69,7 @@ def up(settings: Settings, *, infra_only: bool, report: Reporter) -> None:
             ensure_running(paths, service, timeout, report)
         if not infra_only:
             extra = [i for i in apps.worker_indices(settings, paths) if i > settings.stack.workers]
-            for service in app_services(settings, paths, extra)[1:]:
+            for service in app_services(settings, paths, extra)[1:-1]:  # the extra workers only
                 stop(paths, service, report)
         (paths.run / "mode").write_text((INFRA_ONLY if infra_only else FULL) + "\n")
 
@@ -105,7 +105,7 @@ def stack_status(settings: Settings) -> StackStatus:
     paths = StackPaths.from_settings(settings.stack)
     infra = infra_services(settings, paths)
     app_list = app_services(settings, paths, apps.worker_indices(settings, paths))
-    configured = {apps.API} | {apps.worker_name(i + 1) for i in range(settings.stack.workers)}
+    configured = {apps.API, dashboard.NAME} | {apps.worker_name(i + 1) for i in range(settings.stack.workers)}
     apps_expected = _mode_file(paths) != INFRA_ONLY
     expected = [s.name for s in infra]
     expected += [s.name for s in app_list if apps_expected and s.name in configured]
@@ -136,6 +136,10 @@ def endpoints(settings: Settings) -> list[tuple[str, str]]:
     real = "127.0.0.1"
     return [
         ("API", f"{settings.api.base_url}  (OpenAPI: {settings.api.base_url}/schema)"),
+        (
+            "Dashboard",
+            f"{settings.dashboard.url}  (operator key: {settings.stack.state_dir}/dashboard-credentials.json)",
+        ),
         (
             "PostgreSQL",
             f"postgresql://{db.user}@{db.host}:{db.port}/{db.name}  (real: {real}:{stack.postgres_port})",

@@ -99,6 +99,15 @@ class ImageRejected(DomainError):
             return self.status is not None and (self.status == 429 or self.status >= 500)
         return self.reason in _RETRYABLE
 
+    @property
+    def worth_retrying_now(self) -> bool:
+        """A dropped connection or a 429/5xx: try again within the job after a short pause.
+
+        Timeouts have already spent their time and a name that does not resolve
+        will not in a second, so those are recorded at once.
+        """
+        return self.retryable and self.reason not in (RejectReason.TIMEOUT, RejectReason.DNS)
+
 
 @dataclass(frozen=True)
 class ImagePolicy:
@@ -116,6 +125,8 @@ class ImagePolicy:
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 15.0
     total_timeout_s: float = 60.0
+    download_attempts: int = 3
+    retry_backoff_s: float = 0.5
 
     def __post_init__(self) -> None:
         if self.max_bytes < 1 or self.max_pixels < 1:
@@ -128,6 +139,12 @@ class ImagePolicy:
             raise ValueError("max_redirects must not be negative")
         if min(self.connect_timeout_s, self.read_timeout_s, self.total_timeout_s) <= 0:
             raise ValueError("timeouts must be positive")
+        if self.download_attempts < 1 or self.retry_backoff_s < 0:
+            raise ValueError("download_attempts must be at least 1 and retry_backoff_s not negative")
+
+    def retry_delay_s(self, attempt: int) -> float:
+        """Pause before download attempt ``attempt + 1``: doubling from the base."""
+        return self.retry_backoff_s * float(2 ** (attempt - 1))
 
 
 def original_key(sha256: str, fmt: ImageFormat) -> str:

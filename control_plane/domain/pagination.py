@@ -34,8 +34,10 @@ def decode_cursor(cursor: str) -> Keyset:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         created_at, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(created_at, str) or not isinstance(row_id, str):
+            raise TypeError("a cursor holds two strings")
         position = Keyset(datetime.fromisoformat(created_at), uuid.UUID(row_id))
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidRequest("cursor is not one this API issued", field="cursor") from exc
     if position.created_at.tzinfo is None:
         raise InvalidRequest("cursor is not one this API issued", field="cursor")

@@ -12,6 +12,12 @@ from control_plane.domain.errors import NotFound, PermissionDenied
 class Role(StrEnum):
     VENDOR = "vendor"
     OPERATOR = "operator"
+    VIEWER = "viewer"
+    """Sees what an operator sees (every company), changes nothing."""
+
+
+GLOBAL_ROLES = frozenset({Role.OPERATOR, Role.VIEWER})
+"""Roles not bound to one company."""
 
 
 class Tier(StrEnum):
@@ -32,9 +38,13 @@ class Principal:
     def is_operator(self) -> bool:
         return self.role is Role.OPERATOR
 
+    @property
+    def is_read_only(self) -> bool:
+        return self.role is Role.VIEWER
+
     def company_scope(self) -> uuid.UUID | None:
-        """The company every query must be limited to, or None for operators."""
-        if self.is_operator:
+        """The company every query must be limited to, or None for operators and viewers."""
+        if self.role in GLOBAL_ROLES:
             return None
         if self.company_id is None:
             raise PermissionDenied("this credential is not bound to a company")
@@ -49,3 +59,13 @@ class Principal:
     def ensure_operator(self) -> None:
         if not self.is_operator:
             raise PermissionDenied("this action needs the operator role")
+
+    def ensure_observer(self) -> None:
+        """Operations reads: operators and viewers, never vendors."""
+        if self.role not in GLOBAL_ROLES:
+            raise PermissionDenied("this view needs the operator or viewer role")
+
+    def ensure_may_change(self) -> None:
+        """Viewers are read-only everywhere: any state-changing request is refused."""
+        if self.is_read_only:
+            raise PermissionDenied("the viewer role is read-only")

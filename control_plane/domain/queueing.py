@@ -1,30 +1,50 @@
 """What the work queue knows about a job, in terms the reconciler can judge without Redis.
 
 PostgreSQL says what a job should be; these values say what the volatile queue
-actually holds, so "lost" is decided in one place.
+(the fair dispatcher's lines in front of arq, and arq itself) actually holds,
+so "lost" is decided in one place.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Literal
+
+from control_plane.domain.principals import Tier
 
 RequeueOutcome = Literal["requeued", "enqueued"]
 """``requeued``: the queue still held the job and it was put back in line; ``enqueued``: it was written anew."""
 
 
 @dataclass(frozen=True)
+class QueueEntry:
+    """What the dispatcher needs to file a job: its id, and the company and tier whose line it joins."""
+
+    job_id: uuid.UUID
+    company_id: uuid.UUID
+    tier: Tier
+
+
+@dataclass(frozen=True)
 class QueueState:
-    """One job as the queue sees it: its payload, its place in line, a worker's in-progress marker."""
+    """One job as the queue sees it: in a dispatcher line, or arq's payload, place in line and worker marker."""
 
     job_key: bool
     in_queue: bool
     in_progress: bool
+    in_dispatcher: bool = False
+    """Waiting in the dispatcher: in its company's line (whose company is in its tier's rotation) or delayed."""
 
     @property
     def lost(self) -> bool:
         """No worker will ever pick the job up unless it is enqueued again."""
-        return not (self.job_key and self.in_queue)
+        return not (self.in_dispatcher or (self.job_key and self.in_queue))
 
     def as_dict(self) -> dict[str, bool]:
-        return {"job_key": self.job_key, "in_queue": self.in_queue, "in_progress": self.in_progress}
+        return {
+            "job_key": self.job_key,
+            "in_queue": self.in_queue,
+            "in_progress": self.in_progress,
+            "in_dispatcher": self.in_dispatcher,
+        }

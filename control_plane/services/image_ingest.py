@@ -1,10 +1,11 @@
 """Download, check, thumbnail and store a page's product images.
 
 A bad image (unsafe address, not an image, a bomb, too big, a dead link) marks
-that image failed with its reason and the job goes on.  Storage being away is
+that image failed with its reason and the job goes on; a dropped connection or
+a 429/5xx answer is first tried again a few times.  Storage being away is
 different: it fails the attempt, so the job is retried once S3 is back.
-Objects are content-addressed and checked (HEAD) before upload, so a re-run
-uploads nothing it already stored.
+Objects are content-addressed and the original is checked (HEAD) before
+upload, so a re-run uploads nothing it already stored.
 """
 
 from __future__ import annotations
@@ -61,11 +62,18 @@ class ImageIngest:
         return result
 
     async def _bounded(self, image: PendingImage) -> tuple[StoredImage, int] | str:
-        async with self._slots:
-            try:
-                return await self._one(image)
-            except ImageRejected as exc:
-                return f"{exc.reason.value}: {exc.detail}"
+        """A dropped connection or a 429/5xx is tried again (the slot is freed while waiting)."""
+        policy = self._tools.policy
+        for attempt in range(1, policy.download_attempts + 1):
+            async with self._slots:
+                try:
+                    return await self._one(image)
+                except ImageRejected as exc:
+                    if attempt == policy.download_attempts or not exc.worth_retrying_now:
+                        suffix = f" (after {attempt} tries)" if attempt > 1 else ""
+                        return f"{exc.reason.value}: {exc.detail}{suffix}"
+            await asyncio.sleep(policy.retry_delay_s(attempt))
+        raise AssertionError("unreachable: the last attempt returns")
 
     async def _one(self, image: PendingImage) -> tuple[StoredImage, int]:
         tools = self._tools
@@ -75,12 +83,26 @@ class ImageIngest:
             original_key(processed.sha256, processed.format),
             thumbnail_key(processed.sha256, tools.policy.thumbnail_box),
         )
-        await asyncio.gather(
-            tools.store.put_if_absent(keys[0], fetched.data, processed.content_type),
-            tools.store.put_if_absent(keys[1], processed.thumbnail_jpeg, "image/jpeg"),
-        )
+        await put_image(tools.store, keys, fetched.data, processed.content_type, processed.thumbnail_jpeg)
         charged = len(fetched.data) + len(processed.thumbnail_jpeg)
         return _stored(image, processed, keys, len(fetched.data)), charged
+
+
+async def put_image(
+    store: S3ImageStore, keys: tuple[str, str], original: bytes, content_type: str, thumbnail: bytes
+) -> None:
+    """Store an original and its thumbnail: ``HEAD`` the original; when it is missing, put both without asking.
+
+    The thumbnail's key is named after the original's hash, so it can only be
+    there without its original after a crash between the two uploads, and
+    putting the same bytes again is harmless: a new image costs three S3 calls
+    instead of four.  When the original is there, the thumbnail is checked too
+    (a new thumbnail size makes new thumbnail keys).
+    """
+    if await store.exists(keys[0]):
+        await store.put_if_absent(keys[1], thumbnail, "image/jpeg")
+        return
+    await asyncio.gather(store.put(keys[0], original, content_type), store.put(keys[1], thumbnail, "image/jpeg"))
 
 
 def _stored(image: PendingImage, processed: ProcessedImage, keys: tuple[str, str], size: int) -> StoredImage:

@@ -10,7 +10,8 @@ catalog is never held in memory.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -19,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import ImportJob
 from control_plane.db.repositories.catalog import CatalogRepository
-from control_plane.domain.mapping import MappedProduct, MappingErrors, RuleSet, apply, jsonable
-from control_plane.integrations.providers.base import ProviderClient, SourceProduct
+from control_plane.domain.mapping import MappedProduct, MappingErrors, RuleSet, compile_rules, jsonable
+from control_plane.integrations.providers.base import ProductPage, ProviderClient, SourceProduct
 from control_plane.services.execution import JobExecution, LeaseLost
 from control_plane.services.image_ingest import ImageIngest
 
@@ -65,33 +66,50 @@ class ImportRun:
         self._session = session
         self._job = job
         self._client = client
-        self._rules = rules
+        self._mapping = compile_rules(rules)  # once per job, then reused for every product
         self._context = context
         self._images = images
         self._execution = execution
         self._catalog = CatalogRepository(session)
 
-    async def pages(self) -> AsyncIterator[PageDone]:
-        """Process pages from the checkpoint on; after each, the caller commits."""
+    async def pages(self) -> AsyncGenerator[PageDone, None]:
+        """Process pages from the checkpoint on; after each, the caller commits.
+
+        While a page is mapped and written, the next one is already being
+        fetched (never more than one page ahead).  Close the iterator (e.g.
+        ``contextlib.aclosing``) when leaving it early: that drops the page in
+        flight; the checkpoint only ever names pages that were written.
+        """
         cursor: str | None = self._job.checkpoint.get("cursor")
         progress = Progress.of(self._job.checkpoint)
         limit = self._job.options.get("max_products")
-        while True:
-            page = await self._client.fetch_page(cursor, updated_since=self._updated_since())
-            products = page.products
-            done = progress.products_processed + progress.products_failed
-            if limit is not None and done + len(products) >= int(limit):
-                products, last = products[: max(0, int(limit) - done)], True
-            else:
-                last = page.next_cursor is None
-            await self._ingest(products, progress)
-            progress.pages += 1
-            cursor = None if last else page.next_cursor
-            if not await self._execution.checkpoint(self._job.id, cursor=cursor, progress=asdict(progress)):
-                raise LeaseLost(self._job.id)
-            yield PageDone(progress, last)
-            if last:
-                return
+        upcoming = self._prefetch(cursor)
+        try:
+            while True:
+                page = await upcoming
+                products = page.products
+                done = progress.products_processed + progress.products_failed
+                if limit is not None and done + len(products) >= int(limit):
+                    products, last = products[: max(0, int(limit) - done)], True
+                else:
+                    last = page.next_cursor is None
+                cursor = None if last else page.next_cursor
+                if cursor is not None:
+                    upcoming = self._prefetch(cursor)
+                await self._ingest(products, progress)
+                progress.pages += 1
+                if not await self._execution.checkpoint(self._job.id, cursor=cursor, progress=asdict(progress)):
+                    raise LeaseLost(self._job.id)
+                yield PageDone(progress, last)
+                if last:
+                    return
+        finally:
+            upcoming.cancel()
+
+    def _prefetch(self, cursor: str | None) -> asyncio.Task[ProductPage]:
+        task = asyncio.ensure_future(self._client.fetch_page(cursor, updated_since=self._updated_since()))
+        task.add_done_callback(_retrieve)
+        return task
 
     def _updated_since(self) -> datetime | None:
         raw = self._job.options.get("updated_since")
@@ -127,12 +145,18 @@ class ImportRun:
         mapped: list[tuple[MappedProduct, SourceProduct]] = []
         failures: list[tuple[str, str]] = []
         for source in products:
-            outcome = apply(self._rules, source.payload, self._context)
+            outcome = self._mapping(source.payload, self._context)
             if isinstance(outcome, MappingErrors):
                 failures.append((source.external_id, outcome.reason()))
             else:
                 mapped.append((outcome, source))
         return mapped, failures
+
+
+def _retrieve(task: asyncio.Task[ProductPage]) -> None:
+    """A page fetched ahead and then abandoned (job stopped, lease lost) must not log an unretrieved error."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _row(product: MappedProduct, source: SourceProduct, job: ImportJob) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Submitting, reading, cancelling and retrying import jobs.
 
 The order of the seed's two-phase hand-off lives here: a job row is written
-(and committed by the caller) before it is enqueued; if the queue is away the
-job stays PENDING and the reconciler enqueues it later.  Nothing is lost.
+(and committed by the caller) before it is enqueued (filed in its company's
+line of the fair dispatcher); if the queue is away the job stays PENDING and
+the reconciler enqueues it later.  Nothing is lost.
 """
 
 from __future__ import annotations
@@ -32,9 +33,17 @@ from control_plane.domain.idempotency import request_fingerprint
 from control_plane.domain.jobs import JobStatus, ensure_transition, is_cancellable, is_retryable
 from control_plane.domain.pagination import Keyset, decode_cursor, encode_cursor
 from control_plane.domain.principals import Principal
+from control_plane.domain.queueing import QueueEntry
+from control_plane.services.limits import check_import_quota
 from control_plane.services.ports import Admitter, JobQueue
+from control_plane.settings import LimitSettings
 
 DEFAULT_MAX_ATTEMPTS = 4  # the first run plus the seed's 3 retries
+
+
+def queue_entry(job: ImportJob) -> QueueEntry:
+    """The job as the fair dispatcher files it: in its company's line, in its tier's rotation."""
+    return QueueEntry(job.id, job.company_id, job.tier)
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,12 @@ class ImportService:
         self._actor = actor
 
     async def submit(
-        self, request: ImportRequest, *, idempotency_key: str | None, admission: Admitter | None = None
+        self,
+        request: ImportRequest,
+        *,
+        idempotency_key: str | None,
+        admission: Admitter | None = None,
+        limits: LimitSettings | None = None,
     ) -> Submission:
         """Write the PENDING job (not yet committed) or return the one this key created.
 
@@ -91,6 +105,8 @@ class ImportService:
             existing = await self._replay(integration.company_id, idempotency_key, fingerprint)
             if existing is not None:
                 return Submission(existing, created=False)
+        if limits is not None:
+            await check_import_quota(self._session, integration.company_id, limits)
         company = await CompanyRepository(self._session).get(integration.company_id)
         assert company is not None  # integrations cascade with their company
         decision = await admission.admit(company.tier, company.id, integration.provider) if admission else None
@@ -153,7 +169,7 @@ class ImportService:
         try:
             # requeue, not enqueue: a retried job may still have arq's result of its last run,
             # over which a plain enqueue would silently do nothing.
-            await queue.requeue_import(job.id, defer_by=defer_by)
+            await queue.requeue_import(queue_entry(job), defer_by=defer_by)
         except DependencyUnavailable as exc:
             await self._event(job, "enqueue_failed", message=exc.detail)
             return EnqueueOutcome(

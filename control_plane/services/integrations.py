@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import Integration
-from control_plane.db.repositories import IntegrationRepository
+from control_plane.db.repositories import CompanyRepository, IntegrationRepository
 from control_plane.domain.errors import InvalidRequest, NotFound, PermissionDenied
 from control_plane.domain.principals import Principal
 from control_plane.domain.providers import Provider
@@ -48,6 +48,7 @@ class IntegrationService:
         self, session: AsyncSession, *, actor: Principal, secrets: SecretBox, roastify_base_url: str = ""
     ) -> None:
         self._repo = IntegrationRepository(session)
+        self._companies = CompanyRepository(session)
         self._actor = actor
         self._secrets = secrets
         self._roastify_base_url = roastify_base_url
@@ -56,6 +57,8 @@ class IntegrationService:
         company_id = self._actor.company_scope() or new.company_id
         if company_id is None:
             raise InvalidRequest("an operator must name the company", field="company_id")
+        if await self._companies.get(company_id) is None:
+            raise InvalidRequest("no company has this id", field="company_id")
         base_url = new.base_url
         if base_url is None:
             base_url = provider_base_url(new.provider, new.account_settings, self._roastify_base_url)

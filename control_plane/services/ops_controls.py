@@ -23,8 +23,9 @@ from control_plane.domain.jobs import JobStatus
 from control_plane.domain.pausing import Pause, PauseScope, PauseTarget
 from control_plane.domain.principals import Principal, Role
 from control_plane.domain.providers import Provider
+from control_plane.integrations.metrics.presence import WorkerPresence
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
-from control_plane.services.imports import ImportService
+from control_plane.services.imports import ImportService, queue_entry
 from control_plane.services.ports import JobQueue
 
 BATCH_LIMIT = 1000
@@ -68,6 +69,12 @@ class OpsService:
         requeued = await self._requeue_waiting(where, queue)
         await self._audit("resume", where.key, {"reason": reason, "was_paused": was_paused, "requeued": requeued})
         return Resumed(was_paused, requeued)
+
+    async def drain_worker(self, worker_id: str, reason: str, workers: WorkerPresence) -> None:
+        """Ask one live worker to finish or hand back its jobs and exit; its supervisor replaces it."""
+        if not await workers.request_drain(worker_id, f"{self._actor.subject}: {reason}"):
+            raise NotFound("no live worker with this id")
+        await self._audit("drain_worker", f"worker:{worker_id}", {"reason": reason})
 
     async def reset_dead(self, company_id: uuid.UUID | None, provider: Provider | None) -> list[ImportJob]:
         """Put FAILED jobs of a company and/or provider back to PENDING; commit, then :meth:`enqueue_all`."""
@@ -114,7 +121,7 @@ class OpsService:
             if job.status is JobStatus.PENDING:
                 count += (await imports.enqueue(job, queue)).enqueued
             else:
-                await queue.requeue_import(job.id)
+                await queue.requeue_import(queue_entry(job))
                 count += 1
         return count
 

@@ -1,6 +1,6 @@
 """What the operator dashboard reads: workers, providers, alarms and SLOs, assembled from PostgreSQL and Redis.
 
-Read-only and operator-only. Every figure comes from the same stores the
+Read-only; operators and viewers. Every figure comes from the same stores the
 metrics and alarms use, so the dashboard never disagrees with a scrape.
 """
 
@@ -66,10 +66,10 @@ def parse_since(since: str, until: datetime) -> datetime:
 
 
 class OpsReadService:
-    """Operator-only: the constructor refuses any other role."""
+    """Operators and read-only viewers: the constructor refuses vendors."""
 
     def __init__(self, session: AsyncSession, redis: Redis, settings: Settings, *, actor: Principal) -> None:
-        actor.ensure_operator()
+        actor.ensure_observer()
         self._session = session
         self._repo = OpsRepository(session)
         self._redis = redis

@@ -1,24 +1,29 @@
 """The worker's check before claiming a job: does an operator pause hold it?
 
 Read-only and cheap when nothing is paused (one Redis read, no query); the
-job's company and provider are looked up only while some pause exists.
+job's company and provider are looked up only while some pause exists.  A
+held job goes back to its company's line in the fair dispatcher, delayed, so
+it holds no worker slot while paused.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from control_plane.db.models import ImportJob
 from control_plane.db.repositories import JobRepository
 from control_plane.domain.pausing import Pause, blocking
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
+from control_plane.services.imports import queue_entry
+from control_plane.services.ports import JobQueue
 
 
-async def pause_holding(
+async def _holding(
     sessions: async_sessionmaker[AsyncSession], state: RedisOpsState, job_id: uuid.UUID
-) -> Pause | None:
-    """The pause that holds this job, or None (also when the job is unknown: the claim decides then)."""
+) -> tuple[Pause, ImportJob] | None:
     pauses = await state.pauses()
     if not pauses:
         return None
@@ -26,4 +31,21 @@ async def pause_holding(
         job = await JobRepository(session).get(job_id, company_scope=None)
     if job is None:
         return None
-    return blocking(pauses, job.company_id, job.provider)
+    pause = blocking(pauses, job.company_id, job.provider)
+    return (pause, job) if pause is not None else None
+
+
+async def park_if_paused(
+    sessions: async_sessionmaker[AsyncSession],
+    state: RedisOpsState,
+    queue: JobQueue,
+    job_id: uuid.UUID,
+    recheck: timedelta,
+) -> Pause | None:
+    """If a pause holds the job, file it back in its line delayed by ``recheck`` and return the pause."""
+    held = await _holding(sessions, state, job_id)
+    if held is None:
+        return None
+    pause, job = held
+    await queue.requeue_import(queue_entry(job), defer_by=recheck)
+    return pause

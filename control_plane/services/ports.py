@@ -10,21 +10,17 @@ from typing import Protocol
 from control_plane.domain.backpressure import Decision
 from control_plane.domain.principals import Tier
 from control_plane.domain.providers import Provider
-from control_plane.domain.queueing import QueueState, RequeueOutcome
+from control_plane.domain.queueing import QueueEntry, QueueState, RequeueOutcome
 
 
 class JobQueue(Protocol):
-    async def enqueue_import(self, job_id: uuid.UUID, *, defer_by: timedelta | None = None) -> bool: ...
-
-    async def requeue_import(self, job_id: uuid.UUID, *, defer_by: timedelta | None = None) -> RequeueOutcome:
-        """Put the job back in line whatever state the queue left it in."""
+    async def requeue_import(self, entry: QueueEntry, *, defer_by: timedelta | None = None) -> RequeueOutcome:
+        """Put the job in its company's line (or delayed) whatever state the queue left it in."""
         ...
 
     async def queue_state(self, job_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, QueueState]:
         """What the queue holds for each job, read in one round trip."""
         ...
-
-    async def is_queued(self, job_id: uuid.UUID) -> bool: ...
 
     async def ping(self) -> None: ...
 

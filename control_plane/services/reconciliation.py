@@ -23,6 +23,7 @@ from control_plane.domain.errors import DependencyUnavailable
 from control_plane.domain.jobs import JobStatus
 from control_plane.domain.pagination import Keyset
 from control_plane.domain.queueing import QueueState
+from control_plane.services.imports import queue_entry
 from control_plane.services.ports import JobQueue
 
 DEFAULT_ACTOR = "reconciler"
@@ -141,7 +142,7 @@ class Reconciler:
                 job.id, worker_id=lease.worker_id, now=now, to=JobStatus.QUEUED, queued_at=now
             )
             if moved is not None:  # else renewed, finished or already swept
-                outcome = await self._redis(self._queue.requeue_import(job.id))
+                outcome = await self._redis(self._queue.requeue_import(queue_entry(job)))
                 await self._jobs.add_event(
                     job.id,
                     kind="reconcile.lease_expired",
@@ -164,7 +165,7 @@ class Reconciler:
                 report.requeued += 1
 
     async def _requeue(self, job: ImportJob, state: QueueState) -> None:
-        outcome = await self._redis(self._queue.requeue_import(job.id))
+        outcome = await self._redis(self._queue.requeue_import(queue_entry(job)))
         await self._jobs.add_event(
             job.id,
             kind="reconcile.requeued",
@@ -183,7 +184,7 @@ class Reconciler:
 
     async def _enqueue(self, job: ImportJob, state: QueueState, now: datetime) -> bool:
         """Queue first, then PENDING → QUEUED: a worker may claim from either state meanwhile."""
-        outcome = await self._redis(self._queue.requeue_import(job.id))
+        outcome = await self._redis(self._queue.requeue_import(queue_entry(job)))
         moved = await self._jobs.move(job.id, allowed_from=[JobStatus.PENDING], to=JobStatus.QUEUED, queued_at=now)
         if moved is None:  # claimed or cancelled meanwhile; a worker will skip the queue entry
             return False
@@ -205,6 +206,7 @@ class Reconciler:
             page = await candidates(now - self._grace, after=after, limit=self._batch)
             if not page:
                 return
+            # the fair dispatcher's lines count as held: a job waiting there for a slot is not lost
             states = await self._redis(self._queue.queue_state([job.id for job in page]))
             for job in page:
                 if states[job.id].lost:

@@ -38,6 +38,8 @@ class TenantService:
     async def issue_key(self, *, company: Company | None, role: Role, name: str) -> IssuedKey:
         if role is Role.VENDOR and company is None:
             raise InvalidRequest("a vendor key belongs to a company", field="company")
+        if role is not Role.VENDOR and company is not None:
+            raise InvalidRequest(f"{role.value} keys see every company; give no company", field="company")
         return await issue_api_key(
             self.session, pepper=self.pepper, company_id=company.id if company else None, role=role, name=name
         )

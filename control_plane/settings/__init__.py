@@ -13,7 +13,11 @@ from functools import lru_cache
 
 from pydantic_settings import BaseSettings
 
+from control_plane.settings.chaos import ChaosSettings
+from control_plane.settings.dashboard import DashboardSettings
 from control_plane.settings.edge import ApiSettings, AuthSettings, WorkerSettings
+from control_plane.settings.limits import LimitSettings
+from control_plane.settings.load import LoadSettings
 from control_plane.settings.localstack import SimulatorSettings, StackSettings
 from control_plane.settings.operations import OpsSettings
 from control_plane.settings.providers import BreakerSettings, ImageSettings, ProviderSettings, RateLimitSettings
@@ -38,7 +42,9 @@ class Settings:
     simulator: SimulatorSettings
     images: ImageSettings
     ops: OpsSettings
+    limits: LimitSettings
     reports: ReportSettings
+    dashboard: DashboardSettings
 
 
 SECTIONS: tuple[type[BaseSettings], ...] = (
@@ -55,7 +61,11 @@ SECTIONS: tuple[type[BaseSettings], ...] = (
     SimulatorSettings,
     ImageSettings,
     OpsSettings,
+    LimitSettings,
     ReportSettings,
+    DashboardSettings,
+    LoadSettings,
+    ChaosSettings,
 )
 
 
@@ -75,7 +85,9 @@ def load_settings() -> Settings:
         simulator=SimulatorSettings(),
         images=ImageSettings(),
         ops=OpsSettings(),
+        limits=LimitSettings(),
         reports=ReportSettings(),
+        dashboard=DashboardSettings(),
     )
 
 
@@ -90,8 +102,12 @@ __all__ = [
     "ApiSettings",
     "AuthSettings",
     "BreakerSettings",
+    "ChaosSettings",
+    "DashboardSettings",
     "DatabaseSettings",
     "ImageSettings",
+    "LimitSettings",
+    "LoadSettings",
     "OpsSettings",
     "ProviderSettings",
     "RateLimitSettings",

@@ -45,6 +45,9 @@ class WorkerSettings(Section):
     model_config = SettingsConfigDict(env_prefix="ICP_WORKER_", extra="ignore", frozen=True)
 
     concurrency: int = Field(5, ge=1, description="Jobs one worker runs at once (seed: 5).")
+    feed_interval_s: float = Field(
+        0.5, gt=0, description="How often a worker's feeder moves jobs from the fair dispatcher into free slots."
+    )
     job_timeout_s: int = Field(3600, ge=1, description="Longest a single job run may take.")
     image_concurrency: int = Field(4, ge=1, le=64, description="Image downloads in flight per job.")
     lease_ttl_s: float = Field(15.0, gt=0, description="A running job's lease; lost when heartbeats stop this long.")

@@ -18,6 +18,14 @@ class ProviderSettings(Section):
     connect_timeout_s: float = Field(5.0, gt=0, description="Seconds to open a connection to a provider.")
     read_timeout_s: float = Field(30.0, gt=0, description="Seconds to wait for a provider's reply.")
     max_retry_after_s: float = Field(120.0, gt=0, description="Longest Retry-After we honour before giving up.")
+    max_response_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="Largest provider response body read, in decoded bytes; more fails the job.",
+    )
+    response_timeout_s: float = Field(
+        120.0, gt=0, description="Seconds one provider call may take from request to the body's last byte."
+    )
     shopify_api_version: str = Field("2025-01", description="Shopify Admin API version used in URLs.")
     shopify_page_size: int = Field(100, ge=1, le=250, description="Products per Shopify page.")
     roastify_page_size: int = Field(100, ge=1, le=100, description="Products per Roastify list page.")
@@ -61,6 +69,10 @@ class ImageSettings(Section):
     connect_timeout_s: float = Field(5.0, gt=0, description="Seconds to connect to an image host.")
     read_timeout_s: float = Field(15.0, gt=0, description="Seconds to wait for each read from an image host.")
     total_timeout_s: float = Field(60.0, gt=0, description="Seconds one image download may take in all.")
+    download_attempts: int = Field(
+        3, ge=1, le=10, description="Tries per image when the connection drops or the host answers 429/5xx."
+    )
+    retry_backoff_s: float = Field(0.5, ge=0, description="Pause before the 2nd try; doubles for each later one.")
     allow_hosts: str = Field(
         "",
         description="Comma-separated host or host:port that skip the public-address check (local simulator only).",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from control_plane.settings.base import Section
@@ -41,6 +41,7 @@ class RedisSettings(Section):
     queue_name: str = Field("icp:queue", description="arq queue the import jobs are enqueued on.")
     connect_timeout_s: float = Field(2.0, gt=0, description="Seconds to wait for a connection.")
     socket_timeout_s: float = Field(5.0, gt=0, description="Seconds to wait for a reply.")
+    tls: bool = Field(False, description="Connect with TLS (ElastiCache with encryption in transit).")
 
 
 class S3Settings(Section):
@@ -49,9 +50,18 @@ class S3Settings(Section):
     model_config = SettingsConfigDict(env_prefix="ICP_S3_", extra="ignore", frozen=True)
 
     endpoint_url: str | None = Field(
-        "http://127.0.0.1:18333", description="S3 endpoint (the `s3` proxy locally); unset for AWS."
+        "http://127.0.0.1:18333", description="S3 endpoint (the `s3` proxy locally); empty for AWS's own endpoint."
     )
     region: str = Field("us-east-1", description="S3 region.")
     bucket: str = Field("icp-images", description="Bucket holding originals and thumbnails.")
     access_key_id: str = Field("icp-local", description="Access key id (local SeaweedFS identity).")
     secret_access_key: SecretStr = Field(SecretStr("icp-local-secret"), description="Secret access key.")
+    use_default_credentials: bool = Field(
+        False, description="Ignore the keys above and use the AWS default credential chain (the ECS task role)."
+    )
+
+    @field_validator("endpoint_url", mode="before")
+    @classmethod
+    def _empty_endpoint_is_aws(cls, value: object) -> object:
+        """An empty ICP_S3_ENDPOINT_URL means the regional AWS endpoint."""
+        return None if value == "" else value

@@ -88,11 +88,12 @@ def _notes(settings: Settings, count: int) -> list[str]:
     return [
         f"{count} JPEG images of {IMAGE_SIZE}x{IMAGE_SIZE} served by the simulator. Pipeline: `ImageIngest` "
         f"({settings.worker.image_concurrency} images in flight, `{images.executor}` executor) with safe fetch, "
-        "decode and thumbnail, S3 HEAD + PUT of original and thumbnail into an empty bucket.",
+        "decode and thumbnail, then S3 into an empty bucket: HEAD of the original, and PUT of original and "
+        "thumbnail when it is new (HEAD + PUT of the thumbnail when the original was already there).",
         f"Raw: the same bytes, downloaded once beforehand, decoded, thumbnailed into "
         f"{images.thumbnail_width}x{images.thumbnail_height} and JPEG-encoded with the pipeline's encoder "
         "settings in a process pool of one process per core.",
         "The simulator renders images from a small palette, so identical files recur; content addressing "
-        "uploads each distinct file once and answers the repeats with a HEAD. It also runs on this machine, "
+        "uploads each distinct file once and answers the repeats with HEADs. It also runs on this machine, "
         "so its CPU time (rendering) competes with the pipeline's.",
     ]

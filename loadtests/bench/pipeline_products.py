@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from contextlib import aclosing
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,11 +103,12 @@ async def _drive(
     """The runner's loop: commit after every page, complete the job at the end."""
     started, cpu_started = time.perf_counter(), time.process_time()
     commit_seconds, progress = 0.0, Progress()
-    async for page in run.pages():
-        before_commit = time.perf_counter()
-        await session.commit()
-        commit_seconds += time.perf_counter() - before_commit
-        progress = page.progress
+    async with aclosing(run.pages()) as pages:
+        async for page in pages:
+            before_commit = time.perf_counter()
+            await session.commit()
+            commit_seconds += time.perf_counter() - before_commit
+            progress = page.progress
     await execution.complete(job, asdict(progress))
     await session.commit()
     return PipelineRun(

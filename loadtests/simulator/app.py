@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable
 
 from litestar import Litestar, Response, delete, get, patch, post, put
 from litestar.handlers import HTTPRouteHandler
+from litestar.response import Redirect, Stream
 
 from control_plane.domain.providers import Provider
 from control_plane.settings import SimulatorSettings
-from loadtests.simulator import admin, image_route, roastify, shopify_graphql, shopify_rest
+from loadtests.simulator import admin, hostile, hostile_images, image_route, roastify, shopify_graphql, shopify_rest
 from loadtests.simulator.responses import AnyRequest
 from loadtests.simulator.state import Simulator
 
@@ -95,13 +96,32 @@ def _state_handlers(sim: Simulator) -> list[HTTPRouteHandler]:
     return [reset_limits, touch, stats, health]
 
 
-def _provider_handlers(sim: Simulator) -> list[HTTPRouteHandler]:
+def _hostile_handlers(shops: hostile.HostileShops) -> list[HTTPRouteHandler]:
+    @put("/_sim/hostile/{shop:str}")
+    async def turn_on(request: AnyRequest, shop: str) -> Response[bytes]:
+        return await shops.configure(request, shop)
+
+    @delete("/_sim/hostile/{shop:str}", status_code=204)
+    async def turn_off(shop: str) -> None:
+        shops.forget(shop)
+
+    @get("/_hostile/images/{case:str}/{name:str}")
+    async def hostile_image(request: AnyRequest, case: str, name: str) -> Response[bytes] | Redirect | Stream:
+        return hostile_images.serve(request, case)
+
+    return [turn_on, turn_off, hostile_image]
+
+
+def _provider_handlers(sim: Simulator, shops: hostile.HostileShops) -> list[HTTPRouteHandler]:
     @get(SHOPIFY + "/products.json")
     async def shopify_products(request: AnyRequest, shop: str, version: str) -> Response[bytes]:
         return await shopify_rest.products(sim, request, shop)
 
     @post(SHOPIFY + "/graphql.json", status_code=200)
-    async def shopify_graphql_query(request: AnyRequest, shop: str, version: str) -> Response[bytes]:
+    async def shopify_graphql_query(request: AnyRequest, shop: str, version: str) -> Response[bytes] | Stream:
+        case = shops.case_of(shop)
+        if case is not None:
+            return hostile.respond(request, case)
         return await shopify_graphql.graphql(sim, request, shop)
 
     @get(ROASTIFY)
@@ -122,5 +142,11 @@ def _provider_handlers(sim: Simulator) -> list[HTTPRouteHandler]:
 def create_app(settings: SimulatorSettings | None = None) -> Litestar:
     """A simulator with fresh in-memory state (uvicorn calls it with no arguments)."""
     sim = Simulator(settings or SimulatorSettings())
-    handlers = [*_account_handlers(sim), *_state_handlers(sim), *_provider_handlers(sim)]
+    shops = hostile.HostileShops()
+    handlers = [
+        *_account_handlers(sim),
+        *_state_handlers(sim),
+        *_provider_handlers(sim, shops),
+        *_hostile_handlers(shops),
+    ]
     return Litestar(route_handlers=handlers, openapi_config=None)

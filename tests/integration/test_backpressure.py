@@ -22,6 +22,7 @@ from control_plane.services.tenants import TenantService
 from control_plane.settings import OpsSettings, Settings
 from tests.conftest import OPERATOR, Tenants, Vendor, secret_box, simulator_account
 from tests.integration.conftest import IMPORTS
+from tests.support.queue import delayed_until_ms, in_line_now
 
 LOW = OpsSettings(degraded_at=3, critical_at=6, overload_at=9)
 Client = AsyncTestClient  # type: ignore[type-arg]
@@ -83,11 +84,10 @@ async def test_degraded_defers_basic_only(
     basic, pro = await post(ops_client, tenants.beans), await post(ops_client, tenants.acme)
     assert basic.status_code == pro.status_code == 202
     assert "Degraded" in basic.json()["message"] and "300 s" in basic.json()["message"]
-    basic_score = await redis.zscore(settings.redis.queue_name, basic.json()["job"]["id"])
-    pro_score = await redis.zscore(settings.redis.queue_name, pro.json()["job"]["id"])
-    assert basic_score is not None and pro_score is not None
-    assert before + 299_000 <= basic_score <= time.time() * 1000 + 301_000
-    assert pro_score <= time.time() * 1000 + 1_000
+    basic_due = await delayed_until_ms(redis, settings, basic.json()["job"]["id"])
+    assert basic_due is not None and before + 299_000 <= basic_due <= time.time() * 1000 + 301_000
+    assert await in_line_now(redis, settings, pro.json()["job"]["id"])  # PRO waits in its line, due now
+    assert not await in_line_now(redis, settings, basic.json()["job"]["id"])
     events = (await ops_client.get(f"{IMPORTS}/{basic.json()['job']['id']}/events", headers=tenants.beans.auth)).json()
     queued = [e for e in events["items"] if e["kind"] == "queued"]
     assert queued and "Degraded" in queued[0]["message"] and queued[0]["data"] == {"defer_s": 300}

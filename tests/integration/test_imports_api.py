@@ -11,7 +11,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.models import ImportJob, JobEvent
+from control_plane.settings import Settings
 from tests.conftest import Tenants
+from tests.support.queue import in_line_now
 
 IMPORTS = "/api/v1/imports"
 
@@ -30,7 +32,11 @@ async def _event_kinds(sessions: async_sessionmaker[AsyncSession], job_id: str) 
 
 
 async def test_submission_is_written_to_postgres_then_queued_in_redis_under_the_same_id(
-    client: AsyncTestClient, tenants: Tenants, sessions: async_sessionmaker[AsyncSession], redis: Redis
+    client: AsyncTestClient,
+    tenants: Tenants,
+    sessions: async_sessionmaker[AsyncSession],
+    redis: Redis,
+    settings: Settings,
 ) -> None:
     response = await client.post(
         IMPORTS, json={"integration_id": str(tenants.acme.integration_id)}, headers=tenants.acme.auth
@@ -44,7 +50,7 @@ async def test_submission_is_written_to_postgres_then_queued_in_redis_under_the_
     row = await _job_row(sessions, job_id)
     assert row is not None and row.status.value == "QUEUED" and row.queued_at is not None
     assert row.company_id == tenants.acme.company_id and row.tier.value == "PRO"
-    assert await redis.exists(f"arq:job:{job_id}") == 1
+    assert await in_line_now(redis, settings, job_id)  # in its company's line of the fair dispatcher
     assert await _event_kinds(sessions, job_id) == ["created", "queued"]
 
 

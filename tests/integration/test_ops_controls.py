@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
+import httpx
 import pytest
 import sqlalchemy as sa
+from arq.connections import ArqRedis
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.models import ImportJob
+from control_plane.domain.principals import Tier
+from control_plane.integrations.queue import ArqJobQueue
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
+from control_plane.services.imports import ImportRequest, ImportService
 from control_plane.services.ops_controls import auto_pause
-from tests.conftest import Tenants
+from control_plane.settings import Settings
+from tests.conftest import OPERATOR, Tenants
 from tests.integration.conftest import IMPORTS, Rig
-from tests.support.jobs import event_kinds, job_row, poll, wait_for_status
+from tests.support.companies import shopify_company
+from tests.support.jobs import event_kinds, job_row, wait_for_status
+from tests.support.queue import in_line_now
 
 OPS = "/api/v1/ops"
 
@@ -86,23 +95,35 @@ async def test_pause_rejects_unknown_targets(client: Any, tenants: Tenants) -> N
         assert response.status_code == status, response.text
 
 
-async def test_a_worker_does_not_run_a_paused_companys_job_until_resumed(rig: Rig) -> None:
-    await rig.shop(products=5, images_min=0, images_max=0)
+async def test_a_worker_does_not_run_a_paused_companys_job_until_resumed(
+    rig: Rig, settings: Settings, sim: httpx.AsyncClient, redis: Redis
+) -> None:
+    shop = {"products": 5, "images_min": 0, "images_max": 0}
+    await rig.shop(**shop)
     company = {"scope": "company", "target": str(rig.tenants.acme.company_id), "reason": "vendor asked"}
     await _ops(rig.client, rig.tenants, "POST", "/pause", company)
-    (worker,) = rig.start_workers(1)
+    rig.start_workers(1)
     job_id = await rig.submit()
-    # The reconciler puts the held job on the queue; the worker hands it back unclaimed while paused.
-    await poll(lambda: _true('"job.paused"' in worker.log_text()), timeout_s=30, what="the worker to defer the job")
-    assert (await job_row(rig.sessions, job_id)).status.value in ("PENDING", "QUEUED")
+    # The reconciler files the held job in its company's line; the feeder skips that line while paused.
+    await wait_for_status(rig.sessions, job_id, "QUEUED", timeout_s=30)
+    other = await shopify_company(rig.sessions, settings, sim, slug="other", tier=Tier.BASIC, shop=shop)
+    try:
+        async with rig.sessions() as session:
+            imports = ImportService(session, actor=OPERATOR)
+            created = (await imports.submit(ImportRequest(other.integration_id), idempotency_key=None)).job
+            await session.commit()
+            await imports.enqueue(created, ArqJobQueue(cast(ArqRedis, redis), settings.redis.queue_name))
+            await session.commit()
+        done = await wait_for_status(rig.sessions, created.id, "COMPLETED", "FAILED", timeout_s=60)
+    finally:
+        await sim.delete(f"/_sim/accounts/shopify/{other.account}")
+    assert done.status.value == "COMPLETED", done.last_error  # the worker and its feeder were busy meanwhile
+    assert (await job_row(rig.sessions, job_id)).status.value == "QUEUED"
     assert "started" not in await event_kinds(rig.sessions, job_id)
+    assert await in_line_now(redis, settings, job_id)  # still waiting in its line, place kept
     await _ops(rig.client, rig.tenants, "POST", "/resume", company)
     job = await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED", timeout_s=60)
     assert job.status.value == "COMPLETED", job.last_error
-
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 async def test_retry_dead_requeues_failed_jobs_of_a_company(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from control_plane.integrations.queue import ArqJobQueue
 from control_plane.services.reconciliation import Reconciler, ReconcileReport
 from control_plane.settings import Settings
 from tests.conftest import Tenants
+from tests.support.queue import dispatcher, forget, in_line_now
 from workers.reconciliation_tasks import reconcile, sweep_leases
 
 IMPORTS = "/api/v1/imports"
@@ -68,14 +68,6 @@ async def _update(sessions: async_sessionmaker[AsyncSession], job_id: uuid.UUID,
         await session.commit()
 
 
-async def _in_line(redis: ArqRedis, settings: Settings, job_id: uuid.UUID) -> float | None:
-    """The job's score in the queue if arq would run it: payload present and in the sorted set."""
-    if not await redis.exists(f"arq:job:{job_id}"):
-        return None
-    score: float | None = await redis.zscore(settings.redis.queue_name, str(job_id))
-    return score
-
-
 @contextlib.asynccontextmanager
 async def _outage(toxiproxy: ToxiproxyClient, redis: ArqRedis) -> AsyncIterator[None]:
     """Redis away for the block; afterwards the connections it cut are replaced before the test goes on."""
@@ -119,13 +111,13 @@ async def test_a_pending_job_left_by_a_redis_outage_is_enqueued_once_past_the_gr
     early = await _pass(sessions, redis, settings, datetime.now(UTC), full=True)
     assert early.as_dict() == NOTHING
     assert (await _job(sessions, job_id)).status is JobStatus.PENDING
-    assert await _in_line(redis, settings, job_id) is None
+    assert not await in_line_now(redis, settings, job_id)
 
     report = await _pass(sessions, redis, settings, datetime.now(UTC) + PAST_GRACE, full=True)
     assert report.as_dict() == {**NOTHING, "enqueued": 1}
     job = await _job(sessions, job_id)
     assert job.status is JobStatus.QUEUED and job.queued_at is not None
-    assert await _in_line(redis, settings, job_id) is not None
+    assert await in_line_now(redis, settings, job_id)
     events = await _events(sessions, job_id)
     assert [e.kind for e in events] == ["created", "enqueue_failed", "reconcile.enqueued"]
     last = events[-1]
@@ -147,7 +139,7 @@ async def test_after_a_flush_one_pass_requeues_every_queued_job_and_a_second_fin
     first = await _pass(sessions, redis, settings, later, full=True)
     assert first.as_dict() == {**NOTHING, "requeued": len(job_ids)}
     for job_id in job_ids:
-        assert await _in_line(redis, settings, job_id) is not None
+        assert await in_line_now(redis, settings, job_id)
         assert (await _job(sessions, job_id)).status is JobStatus.QUEUED
         kinds = [e.kind for e in await _events(sessions, job_id)]
         assert kinds == ["created", "queued", "reconcile.requeued"]
@@ -178,8 +170,7 @@ async def test_a_dead_workers_job_is_handed_back_and_a_live_lease_is_left_alone(
     assert report.as_dict() == {**NOTHING, "leases_expired": 1}
 
     assert not await redis.exists(f"arq:in-progress:{dead}")
-    score = await _in_line(redis, settings, dead)
-    assert score is not None and score <= time.time() * 1000
+    assert await in_line_now(redis, settings, dead)
     job = await _job(sessions, dead)
     assert job.status is JobStatus.QUEUED and job.worker_id is None and job.lease_expires_at is None
     event = (await _events(sessions, dead))[-1]
@@ -203,13 +194,12 @@ async def test_a_dead_workers_job_redis_forgot_is_enqueued_afresh_despite_a_stal
 ) -> None:
     job_id = await _submit(client, tenants)
     await _run_dead(sessions, redis, job_id)
-    await redis.delete(f"arq:job:{job_id}")
-    await redis.zrem(settings.redis.queue_name, str(job_id))
+    await forget(redis, settings, job_id)
     await redis.set(f"arq:result:{job_id}", b"stale", px=3_600_000)  # arq would refuse to enqueue over it
 
     report = await _pass(sessions, redis, settings, None, full=True)
     assert report.as_dict() == {**NOTHING, "leases_expired": 1}
-    assert await _in_line(redis, settings, job_id) is not None
+    assert await in_line_now(redis, settings, job_id)
     assert not await redis.exists(f"arq:result:{job_id}", f"arq:in-progress:{job_id}")
     assert (await _events(sessions, job_id))[-1].data["queue"] == "enqueued"
 
@@ -241,7 +231,7 @@ async def test_with_redis_down_a_pass_says_so_and_changes_nothing_in_postgres(
     recovered = await _pass(sessions, redis, settings, later, full=True)
     assert recovered.as_dict() == {"enqueued": 1, "requeued": 1, "leases_expired": 1, "redis_unavailable": False}
     for job_id in before:
-        assert await _in_line(redis, settings, job_id) is not None
+        assert await in_line_now(redis, settings, job_id)
 
 
 async def test_the_task_shells_commit_and_return_their_counts(
@@ -258,3 +248,25 @@ async def test_the_task_shells_commit_and_return_their_counts(
     assert await sweep_leases(ctx) == {**NOTHING, "leases_expired": 1}
     assert (await _job(sessions, job_id)).status is JobStatus.QUEUED
     assert await reconcile(ctx) == NOTHING
+
+
+async def test_a_job_stuck_in_a_line_whose_company_left_the_rotation_is_filed_again(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    tenants: Tenants,
+    sessions: async_sessionmaker[AsyncSession],
+    redis: ArqRedis,
+    settings: Settings,
+) -> None:
+    """A line no feeder would ever read (its company missing from the tier's rotation) counts as lost."""
+    job_id = await _submit(client, tenants)
+    fair = dispatcher(redis, settings)
+    await redis.zrem(fair.rotation_key("PRO"), str(tenants.acme.company_id))
+    assert not await in_line_now(redis, settings, job_id)
+
+    report = await _pass(sessions, redis, settings, datetime.now(UTC) + PAST_GRACE, full=True)
+    assert report.as_dict() == {**NOTHING, "requeued": 1}
+    assert await in_line_now(redis, settings, job_id)
+    assert await redis.zscore(fair.rotation_key("PRO"), str(tenants.acme.company_id)) is not None
+    event = (await _events(sessions, job_id))[-1]
+    assert event.kind == "reconcile.requeued" and event.data["queue"] == "requeued"
+    assert event.data["found"]["in_dispatcher"] is False

@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.models import ImportJob, JobEvent
 from control_plane.devstack.toxiproxy import ToxiproxyClient
+from control_plane.settings import Settings
 from tests.conftest import Tenants
+from tests.support.queue import in_line_now
 
 IMPORTS = "/api/v1/imports"
 
@@ -21,6 +23,7 @@ async def test_submission_while_redis_is_down_stays_pending_and_says_so(
     tenants: Tenants,
     sessions: async_sessionmaker[AsyncSession],
     redis: Redis,
+    settings: Settings,
     toxiproxy: ToxiproxyClient,
 ) -> None:
     with toxiproxy.disabled("redis"):
@@ -43,7 +46,7 @@ async def test_submission_while_redis_is_down_stays_pending_and_says_so(
         assert job is not None and job.status.value == "PENDING" and job.queued_at is None
         kinds = (await session.execute(sa.select(JobEvent.kind).where(JobEvent.job_id == job_id))).scalars()
         assert list(kinds) == ["created", "enqueue_failed"]
-    assert await redis.exists(f"arq:job:{job_id}") == 0
+    assert not await in_line_now(redis, settings, job_id)
 
     # Redis is back: a retry of the same request returns the stored job, never a duplicate.
     again = await client.post(

@@ -132,3 +132,28 @@ def test_policy_defaults_and_validation() -> None:
         ImagePolicy(thumbnail_box=(0, 320))
     with pytest.raises(ValueError, match="format"):
         ImagePolicy(formats=frozenset())
+
+
+@pytest.mark.parametrize(
+    ("reason", "status", "now"),
+    [
+        (RejectReason.CONNECTION, None, True),
+        (RejectReason.HTTP_STATUS, 503, True),
+        (RejectReason.HTTP_STATUS, 429, True),
+        (RejectReason.HTTP_STATUS, 404, False),
+        (RejectReason.TIMEOUT, None, False),
+        (RejectReason.DNS, None, False),
+        (RejectReason.FORMAT, None, False),
+    ],
+)
+def test_only_dropped_connections_and_busy_hosts_are_retried_within_the_job(
+    reason: RejectReason, status: int | None, now: bool
+) -> None:
+    assert ImageRejected(reason, "x", status=status).worth_retrying_now is now
+
+
+def test_download_retry_pauses_double_and_attempts_are_checked() -> None:
+    policy = ImagePolicy(retry_backoff_s=0.5)
+    assert [policy.retry_delay_s(n) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
+    with pytest.raises(ValueError, match="download_attempts"):
+        ImagePolicy(download_attempts=0)

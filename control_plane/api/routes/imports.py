@@ -47,6 +47,7 @@ class ImportController(Controller):
         db_session: DbSession,
         queue: Queue,
         admission: Admission,
+        settings: AppSettings,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Submitted]:
         service = ImportService(db_session, actor=principal)
@@ -55,7 +56,9 @@ class ImportController(Controller):
             options=_options(data),
             correlation_id=data.correlation_id,
         )
-        submission = await service.submit(request, idempotency_key=idempotency_key, admission=admission)
+        submission = await service.submit(
+            request, idempotency_key=idempotency_key, admission=admission, limits=settings.limits
+        )
         await db_session.commit()  # phase 1: the job is durable before Redis sees it
         if not submission.created:
             replay = EnqueueOutcome(

@@ -27,7 +27,7 @@ async def metrics(state: State, db_session: DbSession) -> Response[bytes]:
 
 @get("/api/v1/ops/autoscaler", tags=["ops"], summary="Workers the autoscaler asks for, and its last decisions")
 async def autoscaler(state: State, principal: Caller) -> dict[str, Any]:
-    principal.ensure_operator()
+    principal.ensure_observer()
     store = AutoscalerStore(state.redis)
     last = await store.last()
     return {

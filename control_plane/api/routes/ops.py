@@ -10,14 +10,17 @@ from dataclasses import asdict
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import JSONBody, QueryParameter
-from litestar.status_codes import HTTP_200_OK
+from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from control_plane.api.dependencies import Admission, AppSettings, Caller, DbSession, OpsState, Queue
 from control_plane.api.ops_schemas import (
     Action,
     ActionList,
     AdmissionOut,
+    Draining,
+    DrainRequest,
     PauseOut,
     PauseRequest,
     Resumed,
@@ -28,6 +31,7 @@ from control_plane.api.ops_schemas import OpsState as OpsStateOut
 from control_plane.api.schemas import Job, JobList
 from control_plane.domain.backpressure import admission_table
 from control_plane.domain.errors import DependencyUnavailable, InvalidRequest
+from control_plane.services.metrics import presence
 from control_plane.services.ops_controls import OpsService
 
 Limit = Annotated[int | None, QueryParameter(ge=1, description="How many, at most the configured page maximum.")]
@@ -63,7 +67,7 @@ class OpsController(Controller):
 
     @get("/state", summary="Queue tier, depth, admission per client tier, pauses")
     async def state(self, principal: Caller, admission: Admission) -> OpsStateOut:
-        principal.ensure_operator()
+        principal.ensure_observer()
         health = await admission.health()
         try:
             counts = await admission.counts()
@@ -96,6 +100,26 @@ class OpsController(Controller):
         enqueued = await service.enqueue_all(jobs, queue)
         await db_session.commit()
         return RetriedDead(retried=len(jobs), enqueued=enqueued)
+
+    @post(
+        "/workers/{worker_id:str}/drain",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Drain one worker: it takes no new job, finishes or hands back its jobs, and exits",
+    )
+    async def drain_worker(
+        self,
+        worker_id: FromPath[str],
+        data: JSONBody[DrainRequest],
+        principal: Caller,
+        db_session: DbSession,
+        ops_state: OpsState,
+        state: State,
+        settings: AppSettings,
+    ) -> Draining:
+        service = OpsService(db_session, ops_state, actor=principal)
+        await service.drain_worker(worker_id, data.reason, presence(state.redis, settings))
+        await db_session.commit()
+        return Draining(worker_id=worker_id, message="the worker drains on its next heartbeat, then exits")
 
     @get("/jobs/recent", summary="The newest jobs of every company")
     async def recent_jobs(

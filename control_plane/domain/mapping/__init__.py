@@ -35,6 +35,7 @@ options (object), inventory_quantity (int), in_stock (bool), grams (int).
 
 from __future__ import annotations
 
+from control_plane.domain.mapping.compiled import CompiledMapping, compile_rules
 from control_plane.domain.mapping.defaults import default_rule_set, default_rules
 from control_plane.domain.mapping.engine import MappedProduct, MappingErrors, apply, jsonable
 from control_plane.domain.mapping.errors import FieldError, InvalidMapping, ProviderCallFailed
@@ -44,6 +45,7 @@ from control_plane.domain.mapping.transforms import REGISTRY as TRANSFORMS
 __all__ = [
     "MAX_RULES",
     "TRANSFORMS",
+    "CompiledMapping",
     "FieldError",
     "InvalidMapping",
     "MappedProduct",
@@ -52,6 +54,7 @@ __all__ = [
     "Rule",
     "RuleSet",
     "apply",
+    "compile_rules",
     "default_rule_set",
     "default_rules",
     "jsonable",

@@ -45,8 +45,18 @@ class MappedProduct:
         return dataclasses.asdict(self)
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """Decimals as strings and datetimes as ISO 8601, e.g. for the ``variants`` JSONB column."""
+    cls = value.__class__
+    if cls in _AS_IS:  # the bulk of a provider payload; exact types first, subclasses below
+        return value
+    if cls is dict:
+        return {key: jsonable(item) for key, item in value.items()}
+    if cls is list:
+        return [jsonable(item) for item in value]
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):

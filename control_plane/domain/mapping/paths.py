@@ -15,10 +15,10 @@ resolves to None rather than failing: whether that matters is the rule's call.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum, StrEnum
-from typing import Any
+from typing import Any, cast
 
 MAX_PATH_LENGTH = 200
 MAX_PATH_STEPS = 12
@@ -111,3 +111,62 @@ def _step(value: Any, accessor: Accessor) -> Sequence[Any]:
     if accessor is Fan.ALL:
         return value
     return [value[accessor]] if -len(value) <= accessor < len(value) else []
+
+
+def compile_reader(path: Path) -> Callable[[Any, Any, Any], Any]:
+    """``resolve(path, …)`` as a function of (item, root, context), its scope and accessors decided once."""
+    source = _SOURCE_INDEX[path.scope]
+    if path.fans_out:
+        return _compile_fan(source, path.accessors)
+    steps = cast(tuple[str | int, ...], path.accessors)
+    if source == 0 and len(steps) == 1 and isinstance(steps[0], str):
+        return _compile_key(steps[0])
+    return _compile_walk(source, steps)
+
+
+_SOURCE_INDEX = {Scope.ITEM: 0, Scope.ROOT: 1, Scope.CONTEXT: 2}
+
+
+def _compile_key(key: str) -> Callable[[Any, Any, Any], Any]:
+    """The commonest path: one field of the record being mapped."""
+
+    def read(item: Any, root: Any, context: Any) -> Any:
+        if item.__class__ is dict:
+            return item.get(key)
+        return item[key] if isinstance(item, Mapping) and key in item else None
+
+    return read
+
+
+def _compile_walk(source: int, steps: tuple[str | int, ...]) -> Callable[[Any, Any, Any], Any]:
+    """A path without ``[*]``: at most one value, None as soon as a step finds nothing."""
+
+    def read(item: Any, root: Any, context: Any) -> Any:
+        value = (item, root, context)[source]
+        for accessor in steps:
+            if isinstance(accessor, str):
+                if value.__class__ is dict:
+                    value = value.get(accessor)
+                elif isinstance(value, Mapping) and accessor in value:
+                    value = value[accessor]
+                else:
+                    return None
+            elif isinstance(value, list) and -len(value) <= accessor < len(value):
+                value = value[accessor]
+            else:
+                return None
+        return value
+
+    return read
+
+
+def _compile_fan(source: int, accessors: tuple[Accessor, ...]) -> Callable[[Any, Any, Any], list[Any]]:
+    """A path with ``[*]``: every value found, nulls dropped."""
+
+    def read(item: Any, root: Any, context: Any) -> list[Any]:
+        current: list[Any] = [(item, root, context)[source]]
+        for accessor in accessors:
+            current = [found for value in current for found in _step(value, accessor)]
+        return [value for value in current if value is not None]
+
+    return read

@@ -7,7 +7,7 @@ against that kind, so what reaches the database always fits its column.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -105,6 +105,38 @@ def coerce(target: Target, value: Any) -> Any:
         items = value if isinstance(value, list) else [value]
         return [_object(item) for item in items]
     raise ValueError(f"{target.name} is built by nested rules (each)")
+
+
+def coercer(target: Target) -> Callable[[Any], Any]:
+    """``coerce`` for one target with its kind dispatched once: what a compiled rule set calls per value."""
+    kind, max_length = target.kind, target.max_length
+    if kind is Kind.TEXT:
+        return _text_of(max_length)
+    if kind is Kind.TEXT_LIST:
+        return lambda value: [
+            _text(item, max_length) for item in (value if isinstance(value, list) else [value]) if not is_empty(item)
+        ]
+    if kind is Kind.OBJECT_LIST:
+        return lambda value: [_object(item) for item in (value if isinstance(value, list) else [value])]
+    single: dict[Kind, Callable[[Any], Any]] = {
+        Kind.DECIMAL: _money,
+        Kind.INT: q.to_int,
+        Kind.BOOL: _bool,
+        Kind.DATETIME: q.parse_datetime,
+        Kind.OBJECT: _object,
+    }
+    return single.get(kind) or (lambda value: coerce(target, value))
+
+
+def _text_of(max_length: int | None) -> Callable[[Any], str]:
+    def text(value: Any) -> str:
+        if value.__class__ is str:  # what providers send; str(value) would be the same object
+            if max_length is not None and len(value) > max_length:
+                raise ValueError(f"longer than {max_length} characters")
+            return value
+        return _text(value, max_length)
+
+    return text
 
 
 def _text(value: Any, max_length: int | None) -> str:

@@ -6,8 +6,10 @@ read; the mapping engine turns that into a per-field error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 
@@ -53,10 +55,51 @@ def require_text(value: Any) -> str:
 
 def html_to_text(value: Any) -> str:
     """Visible text of an HTML fragment, entities decoded, whitespace collapsed."""
+    text = require_text(value)
+    simple = _simple_html_text(text)
+    return simple if simple is not None else parsed_html_text(text)
+
+
+def parsed_html_text(text: str) -> str:
+    """``html_to_text`` through the full HTML parser: any markup at all."""
     collector = _TextCollector()
-    collector.feed(require_text(value))
+    collector.feed(text)
     collector.close()
     return " ".join("".join(collector.parts).split())
+
+
+# A tag the parser would read the same way: a plain name, quoted attribute values without < or >.
+_PLAIN_TAG = re.compile(
+    r"<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'))?)*)\s*(/?)>"
+)
+_PLAIN_TAGS = _BLOCK_TAGS | {"a", "abbr", "b", "cite", "code", "del", "em", "font", "i", "img", "ins", "mark", "q"}
+_PLAIN_TAGS |= {"s", "small", "span", "strike", "strong", "sub", "sup", "u"}
+
+
+def _simple_html_text(text: str) -> str | None:
+    """The same result as the parser for the common case — text, entities and plain tags — without it.
+
+    None as soon as anything else appears (comments, scripts, hidden or unknown
+    tags, a stray ``<``): the parser decides those.  A property test holds the
+    two together.
+    """
+    parts: list[str] = []
+    position = 0
+    for tag in _PLAIN_TAG.finditer(text):
+        data = text[position : tag.start()]
+        closing, name, attributes, self_closing = tag.groups()
+        name = name.lower()
+        if "<" in data or name not in _PLAIN_TAGS or (closing and (attributes or self_closing)):
+            return None
+        parts.append(unescape(data))
+        if name in _BLOCK_TAGS:
+            parts.append(" ")
+        position = tag.end()
+    rest = text[position:]
+    if "<" in rest:
+        return None
+    parts.append(unescape(rest))
+    return " ".join("".join(parts).split())
 
 
 def comma_list(value: Any) -> list[str]:

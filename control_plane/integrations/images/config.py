@@ -15,4 +15,6 @@ def image_policy(settings: ImageSettings) -> ImagePolicy:
         connect_timeout_s=settings.connect_timeout_s,
         read_timeout_s=settings.read_timeout_s,
         total_timeout_s=settings.total_timeout_s,
+        download_attempts=settings.download_attempts,
+        retry_backoff_s=settings.retry_backoff_s,
     )

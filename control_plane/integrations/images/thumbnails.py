@@ -5,7 +5,9 @@ only Pillow's detection over the bytes, limited to the policy's formats,
 decides.  Declared pixel counts are checked before any pixel is decoded
 (decompression bombs: a few KB of PNG can declare gigapixels), ``verify()``
 catches corrupt files, and the image is reopened for decoding because a
-verified image cannot be used further.
+verified image cannot be used further.  Bytes after the image's end marker are
+refused: they are how polyglot files (an image that is also HTML, script or a
+ZIP archive) hide a second meaning, and the original bytes are what we store.
 
 Pillow's bomb warning is turned into an error too, but warning filters are
 process-wide and not thread-safe, so the explicit pixel check against the
@@ -63,6 +65,8 @@ def inspect_and_thumbnail(data: bytes, policy: ImagePolicy) -> ProcessedImage:
                 width, height, orientation = _display_size(image)
                 thumbnail = _thumbnail(image, policy.thumbnail_box, orientation)
             thumbnail_jpeg = _encode_jpeg(thumbnail)
+            if not _ends_cleanly(data, fmt):  # checked once decoding proved the file is not merely truncated
+                raise ImageRejected(RejectReason.FORMAT, f"data after the end of the {fmt.value} image (polyglot file)")
         except ImageRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -120,6 +124,22 @@ def _verified_format(data: bytes, allowed: list[str], max_pixels: int) -> ImageF
             raise ImageRejected(RejectReason.BOMB, f"{width}x{height} exceeds {max_pixels} pixels")
         probe.verify()
     return fmt
+
+
+_PNG_END = b"IEND\xaeB`\x82"
+_JPEG_PADDING = b"\x00\r\n"
+
+
+def _ends_cleanly(data: bytes, fmt: ImageFormat) -> bool:
+    """Whether ``data`` stops at the format's own end: IEND, EOI (padding allowed), the GIF trailer, RIFF size."""
+    if fmt is ImageFormat.PNG:
+        return data.endswith(_PNG_END)
+    if fmt is ImageFormat.JPEG:
+        return data.rstrip(_JPEG_PADDING).endswith(b"\xff\xd9")
+    if fmt is ImageFormat.GIF:
+        return data.endswith(b";")
+    riff_size = int.from_bytes(data[4:8], "little")
+    return len(data) in (riff_size + 8, riff_size + 9)  # the RIFF chunk may carry one padding byte
 
 
 def _display_size(image: Image.Image) -> tuple[int, int, int]:

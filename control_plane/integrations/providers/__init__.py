@@ -18,7 +18,7 @@ from control_plane.integrations.providers.guard import RedisCallGuard
 from control_plane.integrations.providers.roastify import RoastifyClient
 from control_plane.integrations.providers.shopify_graphql import ShopifyGraphQLClient
 from control_plane.integrations.providers.shopify_rest import ShopifyRestClient
-from control_plane.integrations.providers.transport import ProviderTransport
+from control_plane.integrations.providers.transport import BodyLimits, ProviderTransport
 from control_plane.integrations.redis_state.circuit_breaker import RedisCircuitBreaker
 from control_plane.integrations.redis_state.token_bucket import RedisTokenBucket
 from control_plane.settings import Settings
@@ -48,7 +48,11 @@ class ProviderClients:
     def __call__(self, access: IntegrationAccess) -> ProviderClient:
         provider = self._settings.provider
         transport = ProviderTransport(
-            self._http, self._guard(access), provider=access.provider.value, observer=self._counters
+            self._http,
+            self._guard(access),
+            provider=access.provider.value,
+            observer=self._counters,
+            limits=BodyLimits(provider.max_response_bytes, provider.response_timeout_s),
         )
         if access.provider is Provider.ROASTIFY:
             return RoastifyClient(

@@ -15,6 +15,7 @@ from typing import Any
 
 from control_plane.domain.providers import Provider
 from control_plane.integrations.providers.base import ProductPage, SourceProduct
+from control_plane.integrations.providers.cursors import next_cursor, resume_from
 from control_plane.integrations.providers.shopify_shape import parse_timestamp
 from control_plane.integrations.providers.transport import ProviderTransport, json_body, require
 
@@ -37,8 +38,9 @@ class RoastifyClient:
         self, cursor: str | None, *, page_size: int | None = None, updated_since: datetime | None = None
     ) -> ProductPage:
         params: dict[str, Any] = {"pageSize": page_size or self._page_size}
-        if cursor and cursor.startswith(CURSOR_PREFIX):
-            params["cursor"] = cursor.removeprefix(CURSOR_PREFIX)
+        after = resume_from(cursor, CURSOR_PREFIX)
+        if after is not None:
+            params["cursor"] = after
         if updated_since is not None:
             params["updatedSince"] = updated_since.isoformat()
         response = await self._transport.send("GET", self._base, headers=self._headers, params=params)
@@ -47,9 +49,7 @@ class RoastifyClient:
         listed = body["data"]
         require(all(isinstance(i, dict) and i.get("id") for i in listed), NAME, "list items with ids")
         products = await asyncio.gather(*(self._detail(item) for item in listed))
-        info = body.get("pageInfo") or {}
-        has_next = bool(info.get("hasNextPage")) and bool(info.get("endCursor"))
-        return ProductPage(list(products), f"{CURSOR_PREFIX}{info['endCursor']}" if has_next else None)
+        return ProductPage(list(products), next_cursor(body.get("pageInfo"), CURSOR_PREFIX, NAME))
 
     async def _detail(self, item: dict[str, Any]) -> SourceProduct:
         async with self._details:

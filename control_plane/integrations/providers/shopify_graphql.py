@@ -14,7 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from control_plane.domain.providers import Provider
-from control_plane.integrations.providers.base import ProductPage, RetryableProviderError, SourceProduct
+from control_plane.integrations.providers.base import (
+    PermanentProviderError,
+    ProductPage,
+    RetryableProviderError,
+    SourceProduct,
+)
+from control_plane.integrations.providers.cursors import next_cursor, resume_from
 from control_plane.integrations.providers.shopify_shape import node_to_rest, parse_timestamp
 from control_plane.integrations.providers.transport import ProviderTransport, json_body, require
 
@@ -83,7 +89,7 @@ class ShopifyGraphQLClient:
     async def fetch_page(
         self, cursor: str | None, *, page_size: int | None = None, updated_since: datetime | None = None
     ) -> ProductPage:
-        after = cursor.removeprefix(CURSOR_PREFIX) if cursor and cursor.startswith(CURSOR_PREFIX) else None
+        after = resume_from(cursor, CURSOR_PREFIX)
         first = page_size or self._page_size
         variables = {
             "first": first,
@@ -93,10 +99,8 @@ class ShopifyGraphQLClient:
         data = await self._query(variables, requested_cost(first))
         products: Any = data.get("products")
         require(isinstance(products, dict) and isinstance(products.get("edges"), list), NAME, "products.edges")
-        items = [_source(edge.get("node")) for edge in products["edges"]]
-        info = products.get("pageInfo") or {}
-        has_next = bool(info.get("hasNextPage")) and bool(info.get("endCursor"))
-        return ProductPage(items, f"{CURSOR_PREFIX}{info['endCursor']}" if has_next else None)
+        items = [_source(edge.get("node") if isinstance(edge, dict) else None) for edge in products["edges"]]
+        return ProductPage(items, next_cursor(products.get("pageInfo"), CURSOR_PREFIX, NAME))
 
     async def _query(self, variables: dict[str, Any], cost: int) -> dict[str, Any]:
         """Run the products query, pacing on the bucket and waiting out THROTTLED answers."""
@@ -121,5 +125,10 @@ class ShopifyGraphQLClient:
 
 def _source(node: Any) -> SourceProduct:
     require(isinstance(node, dict) and bool(node.get("legacyResourceId")), NAME, "product node with an id")
-    rest = node_to_rest(node)
+    try:
+        rest = node_to_rest(node)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise PermanentProviderError(
+            f"{NAME}: unexpected product node shape ({type(exc).__name__}: {exc})"[:500]
+        ) from exc
     return SourceProduct(str(rest["id"]), parse_timestamp(rest.get("updated_at")), rest)

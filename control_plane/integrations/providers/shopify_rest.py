@@ -13,12 +13,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
-
-import httpx
 
 from control_plane.domain.providers import Provider
 from control_plane.integrations.providers.base import ProductPage, SourceProduct
+from control_plane.integrations.providers.cursors import next_page_info, resume_from
 from control_plane.integrations.providers.shopify_shape import parse_timestamp
 from control_plane.integrations.providers.transport import ProviderTransport, json_body, require
 
@@ -52,14 +50,6 @@ class CallLimit:
         return 0.0 if level + 1 <= room else (level + 1 - room) / leak
 
 
-def next_page_info(response: httpx.Response) -> str | None:
-    link = response.links.get("next")
-    if not link or "url" not in link:
-        return None
-    values = parse_qs(urlsplit(link["url"]).query).get("page_info")
-    return values[0] if values else None
-
-
 class ShopifyRestClient:
     provider = Provider.SHOPIFY
 
@@ -74,8 +64,9 @@ class ShopifyRestClient:
         self, cursor: str | None, *, page_size: int | None = None, updated_since: datetime | None = None
     ) -> ProductPage:
         params: dict[str, Any] = {"limit": page_size or self._page_size}
-        if cursor and cursor.startswith(CURSOR_PREFIX):
-            params["page_info"] = cursor.removeprefix(CURSOR_PREFIX)  # carries the original filters
+        page_info = resume_from(cursor, CURSOR_PREFIX)
+        if page_info is not None:
+            params["page_info"] = page_info  # carries the original filters
         elif updated_since is not None:
             params["updated_at_min"] = updated_since.isoformat()
         await asyncio.sleep(self._limit.wait_before_next())
@@ -84,8 +75,8 @@ class ShopifyRestClient:
         body = json_body(response, NAME)
         require(isinstance(body, dict) and isinstance(body.get("products"), list), NAME, "products list")
         items = [_source(product) for product in body["products"]]
-        page_info = next_page_info(response)
-        return ProductPage(items, f"{CURSOR_PREFIX}{page_info}" if page_info else None)
+        following = next_page_info(response.headers.get("link"), NAME)
+        return ProductPage(items, f"{CURSOR_PREFIX}{following}" if following else None)
 
 
 def _source(product: Any) -> SourceProduct:

@@ -4,6 +4,11 @@ Retryable failures (429, 5xx, timeouts, resets) are retried here a few times
 with the provider's Retry-After or a capped backoff; what is still failing is
 raised as :class:`RetryableProviderError` so the job is deferred, not failed.
 Bad credentials, a missing account or a malformed request fail at once.
+
+Provider bodies are untrusted input: each one is streamed and cut at a byte
+limit (counted after content decoding, so a gzip bomb is cut too) and must
+arrive within a total time, so an enormous or endless body fails the call
+instead of exhausting a worker's memory or holding it forever.
 """
 
 from __future__ import annotations
@@ -40,6 +45,20 @@ class CallObserver(Protocol):
     async def call_finished(self, provider: str, status: str) -> None: ...
 
     async def rate_limit_waited(self, provider: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    """Bounds on one provider response body."""
+
+    max_bytes: int = 32 * 1024 * 1024
+    """Far above a real page (250 products with 100 variants each is a few MB)."""
+    total_timeout_s: float = 120.0
+    """From sending the request to the body's last byte; a trickling body cannot hold a worker forever."""
+
+
+class ResponseTooLarge(PermanentProviderError):
+    """The body passed :attr:`BodyLimits.max_bytes`: the provider breaks its contract, retrying will not help."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +106,10 @@ class ProviderTransport:
         provider: str,
         policy: RetryPolicy | None = None,
         observer: CallObserver | None = None,
+        limits: BodyLimits | None = None,
     ) -> None:
         self._http = http
+        self._limits = limits or BodyLimits()
         self._guard = guard
         self._provider = provider
         self._policy = policy or RetryPolicy()
@@ -108,7 +129,7 @@ class ProviderTransport:
         while True:
             await self._guard.before_call()
             try:
-                response = await self._http.request(method, url, headers=dict(headers), params=params, json=json)
+                response = await self._bounded(method, url, headers=dict(headers), params=params, json=json)
             except httpx.TransportError as exc:  # timeouts, resets, refused connections
                 await self._observe(TRANSPORT_ERROR)
                 failures = await self._on_failure(f"{type(exc).__name__}: {exc}", failures, None)
@@ -126,6 +147,18 @@ class ProviderTransport:
                 raise _permanent_for(response, self._provider)
             await self._guard.succeeded()
             return response
+
+    async def _bounded(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """The response with its whole body read, within the byte and time limits."""
+        limits = self._limits
+        try:
+            async with asyncio.timeout(limits.total_timeout_s):
+                async with self._http.stream(method, url, **kwargs) as streamed:
+                    body = await _read_capped(streamed, limits.max_bytes, self._provider)
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout(f"no complete response within {limits.total_timeout_s:g}s") from exc
+        headers = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() not in _DECODED_AWAY]
+        return httpx.Response(streamed.status_code, headers=headers, content=body, request=streamed.request)
 
     async def _observe(self, status: str) -> None:
         if self._observer is not None:
@@ -157,12 +190,58 @@ class ProviderTransport:
         return delay
 
 
+_DECODED_AWAY = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+"""Headers describing the wire form of a body we have already decoded."""
+
+
+async def _read_capped(response: httpx.Response, limit: int, provider: str) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ResponseTooLarge(f"{provider}: response of {declared} bytes exceeds the {limit}-byte limit")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise ResponseTooLarge(f"{provider}: response body exceeds the {limit}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def json_body(response: httpx.Response, provider: str) -> Any:
-    """Decode a provider's JSON body; anything else breaks the provider's contract."""
+    """Decode a provider's JSON body; anything else (or JSON nested too deep to parse) breaks the contract."""
     try:
-        return response.json()
+        body = response.json()
     except ValueError as exc:
         raise PermanentProviderError(f"{provider}: the response is not JSON", status=response.status_code) from exc
+    except RecursionError as exc:
+        raise _too_deep(response, provider) from exc
+    if _nested_deeper_than(body, MAX_JSON_DEPTH):
+        raise _too_deep(response, provider)
+    return body
+
+
+def _too_deep(response: httpx.Response, provider: str) -> PermanentProviderError:
+    detail = f"{provider}: the response's JSON is nested deeper than {MAX_JSON_DEPTH} levels"
+    return PermanentProviderError(detail, status=response.status_code)
+
+
+MAX_JSON_DEPTH = 64
+"""Real product payloads nest about six levels; deeper is hostile and would exhaust recursion downstream."""
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether any container in ``value`` sits more than ``limit`` levels down (iterative: no recursion)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def require(condition: bool, provider: str, what: str) -> None:
@@ -170,4 +249,14 @@ def require(condition: bool, provider: str, what: str) -> None:
         raise PermanentProviderError(f"{provider}: unexpected response shape: {what}")
 
 
-__all__ = ["CallGuard", "CallObserver", "ProviderError", "ProviderTransport", "RetryPolicy", "json_body", "require"]
+__all__ = [
+    "BodyLimits",
+    "CallGuard",
+    "CallObserver",
+    "ProviderError",
+    "ProviderTransport",
+    "ResponseTooLarge",
+    "RetryPolicy",
+    "json_body",
+    "require",
+]

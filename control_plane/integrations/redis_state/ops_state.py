@@ -1,5 +1,7 @@
 """Operations state in Redis, shared by the API and every worker: pauses, queue depth, admission counts.
 
+Queue depth counts the fair dispatcher's waiting jobs as well as arq's queue.
+
 Pauses live in one hash (field = scope key, value = JSON) with no expiry:
 they are deliberate and end only by a resume.  Admission decisions are
 counted in one hash per UTC day (field ``<queue tier>:<outcome>``), kept a
@@ -18,6 +20,7 @@ from redis.asyncio.client import Pipeline
 
 from control_plane.domain.errors import DependencyUnavailable
 from control_plane.domain.pausing import Pause, PauseTarget
+from control_plane.integrations.dispatch_scripts import jobs_key
 from control_plane.integrations.redis_state._scripts import REDIS_ERRORS, text
 
 PAUSES_KEY = "icp:ops:pauses"
@@ -51,11 +54,14 @@ class RedisOpsState:
             raise _unavailable(exc) from exc
 
     async def queue_depth(self) -> int:
-        """Jobs waiting or delayed in arq's queue (its sorted set), not counting running ones."""
-        try:
-            return int(await self._redis.zcard(self._queue_name))
-        except REDIS_ERRORS as exc:
-            raise _unavailable(exc) from exc
+        """Jobs waiting or delayed: in the fair dispatcher (its membership hash) plus arq's sorted set.
+
+        arq keeps a running job in its sorted set until it ends, so the few running ones count too.
+        """
+        (arq, dispatcher) = await self._run(
+            lambda pipe: pipe.zcard(self._queue_name), lambda pipe: pipe.hlen(jobs_key(self._queue_name))
+        )
+        return int(arq) + int(dispatcher)
 
     async def pause(self, target: PauseTarget, *, reason: str, actor: str) -> Pause:
         pause = Pause(target, reason, actor, datetime.now(UTC).isoformat())

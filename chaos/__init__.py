@@ -1,0 +1,1 @@
+"""Chaos drills over toxiproxy and process faults, measured against the seed's failure table."""

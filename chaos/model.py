@@ -1,0 +1,146 @@
+"""What a drill records and how it is judged: pure data and rules, no I/O.
+
+A drill passes only when the steady state held before *and* after, every
+invariant held, and recovery (when the drill measures one) beat the seed's
+MTTR target.  A steady state that fails before injection aborts the drill:
+that run proves nothing, so its verdict is ``aborted`` (reported as a fail).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Check:
+    """One probe of the steady-state hypothesis or one invariant: what was measured against what."""
+
+    name: str
+    ok: bool
+    value: Any = None
+    target: Any = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Action:
+    """One line of the timeline: an injection, a rollback, an observation worth its time."""
+
+    at: datetime
+    offset_s: float
+    """Seconds since the drill started."""
+    kind: str
+    """``hypothesis``, ``inject``, ``rollback``, ``detect``, ``recover``, ``workload``, ``note``."""
+    what: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FailureTarget:
+    """A row of the seed's failure table: the failure and its MTTR target."""
+
+    failure: str
+    mttr_s: float
+    strategy: str
+
+
+SEED_FAILURES: dict[str, FailureTarget] = {
+    "redis": FailureTarget("Redis crash", 60.0, "ElastiCache auto-failover + orphan detection"),
+    "worker": FailureTarget("Worker crash", 60.0, "Kubernetes auto-restart + Bull retry stalled jobs"),
+    "db": FailureTarget("DB timeout", 5.0, "Exponential backoff retry"),
+    "provider": FailureTarget("Provider API down", 30 * 60.0, "Circuit breaker + manual retry endpoint"),
+    "network": FailureTarget("Network partition", 5 * 60.0, "TCP keepalive + reconnect"),
+    "oom": FailureTarget("OOM in worker", 60.0, "Pod restart + increase memory limits"),
+    "s3": FailureTarget("S3 throttling / outage", 5 * 60.0, "Exponential backoff, batch uploads"),
+}
+"""MTTR targets from the seed's "Failure Modes & Recovery" table (S3 from its risk table, network's bound)."""
+
+
+@dataclass
+class DrillRecord:
+    """Everything one drill run observed; :func:`verdict` judges it."""
+
+    drill: str
+    run_id: str
+    runbook: str
+    failure: FailureTarget
+    started_at: datetime
+    finished_at: datetime | None = None
+    before: list[Check] = field(default_factory=list)
+    after: list[Check] = field(default_factory=list)
+    invariants: list[Check] = field(default_factory=list)
+    timeline: list[Action] = field(default_factory=list)
+    detect_s: float | None = None
+    recover_s: float | None = None
+    aborted: str | None = None
+    """Why the drill did not inject (steady state failed before) or stopped early."""
+    workload: dict[str, Any] = field(default_factory=dict)
+
+    def note(self, at: datetime, kind: str, what: str, **attributes: Any) -> Action:
+        action = Action(at, round((at - self.started_at).total_seconds(), 3), kind, what, attributes)
+        self.timeline.append(action)
+        return action
+
+
+def recovery_check(record: DrillRecord) -> Check:
+    """Time to recover against the seed's MTTR; a drill that never recovered fails."""
+    target = record.failure.mttr_s
+    if record.recover_s is None:
+        return Check("time to recover (s)", False, None, f"< {target:g}", "did not recover within the drill")
+    return Check("time to recover (s)", record.recover_s < target, round(record.recover_s, 2), f"< {target:g}")
+
+
+def verdict(record: DrillRecord) -> str:
+    """``pass`` only if something was injected, nothing aborted, both steady states and every invariant held,
+    and recovery beat its MTTR."""
+    if record.aborted is not None:
+        return "aborted"
+    if not any(action.kind == "inject" for action in record.timeline):
+        return "fail"  # nothing was broken: the run proves nothing
+    checks = [*record.before, *record.after, *record.invariants, recovery_check(record)]
+    return "pass" if checks and all(check.ok for check in checks) else "fail"
+
+
+def as_json(record: DrillRecord) -> dict[str, Any]:
+    """The drill in the shared report shape (kind, name, run_id, times, verdict, items, charts) plus its detail."""
+    outcome = verdict(record)
+    recovery = recovery_check(record)
+    items = [_item(c, "before: ") for c in record.before]
+    items += [_item(c, "after: ") for c in record.after]
+    items += [_item(c, "invariant: ") for c in record.invariants]
+    items.append(_item(recovery, ""))
+    items.append({"name": "time to detect (s)", "value": _round(record.detect_s), "target": None, "verdict": "pass"})
+    return {
+        "kind": "chaos",
+        "name": record.drill,
+        "run_id": record.run_id,
+        "started_at": record.started_at.isoformat(),
+        "finished_at": (record.finished_at or record.started_at).isoformat(),
+        "verdict": "pass" if outcome == "pass" else "fail",
+        "outcome": outcome,
+        "aborted": record.aborted,
+        "runbook": record.runbook,
+        "failure": asdict(record.failure),
+        "detect_s": _round(record.detect_s),
+        "recover_s": _round(record.recover_s),
+        "items": items,
+        "timeline": [{**asdict(a), "at": a.at.isoformat()} for a in record.timeline],
+        "workload": record.workload,
+        "charts": [],
+    }
+
+
+def _item(check: Check, prefix: str) -> dict[str, Any]:
+    return {
+        "name": prefix + check.name,
+        "value": check.value,
+        "target": check.target,
+        "verdict": "pass" if check.ok else "fail",
+        "detail": check.detail,
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)

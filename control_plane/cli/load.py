@@ -1,0 +1,61 @@
+"""``importctl load run``: bring the stack up, run the load harness, print the verdict.
+
+Exit status 1 when the report's verdict is fail (any SLO breached, anything
+lost, fewer jobs in flight than asked for); report.json is the source of truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import Any
+
+import click
+
+from control_plane.devstack import orchestrator
+from control_plane.devstack.process import StackError
+from control_plane.settings import LoadSettings, Settings, StackSettings, get_settings
+
+
+@click.group()
+def load() -> None:
+    """Load harness: 1,000+ concurrent imports through the real API, judged by the SLOs."""
+
+
+@load.command("run")
+@click.option("--jobs", type=int, help="Import jobs (one vendor each). Default: ICP_LOAD_JOBS.")
+@click.option("--concurrency", type=int, help="Peak concurrent in-flight jobs. Default: ICP_LOAD_CONCURRENCY.")
+@click.option("--workers", type=int, help="Worker processes for the run. Default: ICP_LOAD_WORKERS or the stack's.")
+@click.option("--seed", type=int, help="Seed of the job-size and tier mix. Default: ICP_LOAD_SEED.")
+@click.option("--run-time", "run_time_s", type=int, help="Hard limit on locust's run time, seconds.")
+@click.option("--spawn-rate", type=float, help="Vendors started per second while ramping.")
+@click.option("--keep-bucket", is_flag=True, help="Do not empty the image bucket when resetting state.")
+@click.option("--no-stack", is_flag=True, help="Use the running stack as it is (do not start anything).")
+def run(keep_bucket: bool, no_stack: bool, **overrides: Any) -> None:
+    """Reset state, run locust headless until every job ended, verify the SLOs, write reports/load/<run-id>/."""
+    from loadtests.load.runner import new_run_id, run_load  # the harness needs the load dependency group
+
+    chosen = {name: value for name, value in overrides.items() if value is not None}
+    load_settings = LoadSettings(**{**LoadSettings().model_dump(), **chosen})
+    settings = _with_workers(get_settings(), load_settings.workers)
+    if not no_stack:
+        try:
+            orchestrator.up(settings, infra_only=False, report=click.echo)
+        except StackError as error:
+            raise click.ClickException(str(error)) from error
+    result = asyncio.run(
+        run_load(settings, load_settings, run_id=new_run_id(), empty_bucket=not keep_bucket, echo=click.echo)
+    )
+    for item in result.report.items:
+        mark = click.style(item["verdict"].upper(), fg="green" if item["verdict"] == "pass" else "red")
+        click.echo(f"{mark:>5}  {item['name']}: {item['value']} (target {item['target']})")
+    click.echo(f"report: {result.folder}")
+    click.echo(f"verdict: {result.report.verdict}")
+    if result.report.verdict != "pass":
+        raise SystemExit(1)
+
+
+def _with_workers(settings: Settings, workers: int | None) -> Settings:
+    if workers is None:
+        return settings
+    return replace(settings, stack=StackSettings(**{**settings.stack.model_dump(), "workers": workers}))

@@ -1,0 +1,120 @@
+"""The feeder: moves jobs from the dispatcher's lines into arq only as worker slots free up.
+
+arq's queue is kept no longer than the free slots, so which job runs next is
+decided by the fair-share policy at the last moment, not by arrival order.
+Every worker runs a feeder loop; a short Redis lock lets one of them feed at a
+time (the tier credits are read and written by the holder only).  The
+queue-wide job-start limit is spent here, one token per job handed to arq.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from dataclasses import dataclass
+
+import structlog
+from arq.connections import ArqRedis
+
+from control_plane.domain.errors import DependencyUnavailable
+from control_plane.domain.fair_share import TierWeights, pick_next
+from control_plane.domain.pausing import PauseScope
+from control_plane.domain.ratelimit import JOB_STARTS_KEY, BucketSpec
+from control_plane.integrations import dispatch_scripts
+from control_plane.integrations.dispatcher import FairDispatcher
+from control_plane.integrations.metrics.presence import WorkerPresence
+from control_plane.integrations.redis_state._scripts import REDIS_ERRORS
+from control_plane.integrations.redis_state.ops_state import RedisOpsState
+from control_plane.integrations.redis_state.token_bucket import RedisTokenBucket
+
+log = structlog.get_logger("control_plane.feeder")
+LOCK_TTL_MS = 10_000
+_MAX_RACES = 20
+"""Lines that changed under a pick (a cancel, a requeue) before a pass gives up until the next one."""
+
+
+@dataclass(frozen=True)
+class FeedReport:
+    fed: int = 0
+    free_slots: int = 0
+    promoted: int = 0
+    skipped: str | None = None
+    """Why nothing was fed: another feeder holds the lock, the queue is paused, no start tokens."""
+
+
+@dataclass(frozen=True)
+class FeederConfig:
+    slots_per_worker: int
+    start_spec: BucketSpec
+    weights: TierWeights
+
+
+class Feeder:
+    def __init__(self, redis: ArqRedis, queue_name: str, presence: WorkerPresence, config: FeederConfig) -> None:
+        self._redis = redis
+        self._queue_name = queue_name
+        self._presence = presence
+        self._config = config
+        self.dispatcher = FairDispatcher(redis, queue_name)
+        self._ops = RedisOpsState(redis, queue_name)
+        self._starts = RedisTokenBucket(redis)
+        self._lock_key = f"{self.dispatcher.prefix}:feeder"
+        self._release = redis.register_script(dispatch_scripts.RELEASE_LOCK_LUA)
+
+    async def free_slots(self) -> int:
+        """Live workers' slots minus arq entries due now (arq keeps a running job in its queue until it ends)."""
+        seconds, micros = await self._redis.time()
+        now_ms = seconds * 1000 + micros // 1000
+        in_flight = int(await self._redis.zcount(self._queue_name, "-inf", now_ms))
+        workers = max(1, await self._presence.live(float(seconds)))
+        return workers * self._config.slots_per_worker - in_flight
+
+    async def feed_once(self) -> FeedReport:
+        """One pass under the feeder lock; Redis errors surface as DependencyUnavailable."""
+        token = secrets.token_hex(8)
+        try:
+            if not await self._redis.set(self._lock_key, token, nx=True, px=LOCK_TTL_MS):
+                return FeedReport(skipped="another feeder is feeding")
+            try:
+                return await self._feed()
+            finally:
+                await self._release(keys=[self._lock_key], args=[token])
+        except REDIS_ERRORS as exc:
+            raise DependencyUnavailable("redis", f"dispatcher unavailable: {exc}") from exc
+
+    async def _feed(self) -> FeedReport:
+        promoted = await self.dispatcher.promote()
+        pauses = await self._ops.pauses()
+        if any(pause.target.scope is PauseScope.QUEUE for pause in pauses):
+            return FeedReport(promoted=promoted, skipped="the queue is paused")
+        paused = {p.target.target for p in pauses if p.target.scope is PauseScope.COMPANY and p.target.target}
+        free = await self.free_slots()
+        fed = races = 0
+        while fed < free and races < _MAX_RACES:
+            snapshot = await self.dispatcher.snapshot(paused)
+            pick = pick_next(snapshot.credits, snapshot.lines, self._config.weights)
+            if pick is None:
+                break
+            head = await self.dispatcher.head(pick.company)
+            if head is not None and not (await self._starts.acquire(JOB_STARTS_KEY, self._config.start_spec)).allowed:
+                return FeedReport(fed, free, promoted, skipped="job-start limit reached")
+            outcome = await self.dispatcher.dispatch(head or "", pick.company, pick.tier, pick.credits)
+            if outcome == 1:
+                fed += 1
+            elif outcome != 2:  # 2: arq already held it; it will run without a new slot being filled
+                races += 1
+        return FeedReport(fed, max(free, 0), promoted)
+
+    async def run(self, every_s: float, wake: asyncio.Event) -> None:
+        """Feed every ``every_s`` or as soon as ``wake`` is set (a job ended), until cancelled."""
+        while True:
+            try:
+                report = await self.feed_once()
+                if report.fed:
+                    log.debug("feeder.fed", fed=report.fed, free_slots=report.free_slots)
+            except DependencyUnavailable as exc:
+                log.warning("feeder.unavailable", error=exc.detail)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=every_s)
+            wake.clear()

@@ -1,0 +1,75 @@
+"""The run's report folder: report.json (the verdict, source of truth) and summary.md."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Report:
+    name: str
+    run_id: str
+    started_at: str
+    finished_at: str = ""
+    items: list[dict[str, Any]] = field(default_factory=list)
+    charts: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def item(self, name: str, value: Any, target: Any, ok: bool, **details: Any) -> None:
+        self.items.append(
+            {"name": name, "value": value, "target": target, "verdict": "pass" if ok else "fail", **details}
+        )
+
+    @property
+    def verdict(self) -> str:
+        return "pass" if self.items and all(item["verdict"] == "pass" for item in self.items) else "fail"
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "kind": "load",
+            "name": self.name,
+            "run_id": self.run_id,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "verdict": self.verdict,
+            "items": self.items,
+            "charts": self.charts,
+            **self.extra,
+        }
+
+    def write(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "report.json").write_text(json.dumps(self.document(), indent=2, default=str), encoding="utf-8")
+        (folder / "summary.md").write_text(self.markdown(), encoding="utf-8")
+
+    def markdown(self) -> str:
+        lines = [
+            f"# Load run {self.run_id}: {self.verdict.upper()}",
+            "",
+            f"{self.name}; {self.started_at} to {self.finished_at}. The verdict is report.json's.",
+            "",
+            "| item | value | target | verdict |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| {i['name']} | {_text(i['value'])} | {_text(i['target'])} | {i['verdict']} |" for i in self.items]
+        for title, key in (("Figures", "figures"), ("Capacity model", "capacity"), ("Accounting", "accounting")):
+            section = self.extra.get(key)
+            if section:
+                lines += ["", f"## {title}", ""]
+                lines += [f"- {name}: {_text(value)}" for name, value in section.items() if name != "examples"]
+        not_judged = self.extra.get("slo_not_judged")
+        if not_judged:
+            lines += ["", "## SLOs without data in this run", "", ", ".join(not_judged)]
+        lines += ["", "## Charts", ""] + [f"![{chart}]({chart})" for chart in self.charts]
+        return "\n".join(lines) + "\n"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_text(v)}" for k, v in value.items())
+    return str(value)

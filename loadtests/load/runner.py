@@ -1,0 +1,165 @@
+"""One load run end to end: reset, vendors, locust, drain, SLO verdict, accounting, capacity, report.
+
+The stack must be running (``importctl load run`` brings it up); this module
+only talks to it.  The verdict in report.json is the source of truth: every
+SLO the run produced data for, plus zero-loss accounting and the in-flight peak.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from control_plane.db.engine import create_engine, create_session_factory
+from control_plane.db.repositories.load_runs import LoadRunRepository
+from control_plane.services.load_accounting import Accounting, account_run
+from control_plane.settings import LoadSettings, Settings
+from loadtests.load.charts import draw_all
+from loadtests.load.judging import judge, locust_figures
+from loadtests.load.locust_process import run_locust
+from loadtests.load.plan import Plan, read_outcomes
+from loadtests.load.report import Report
+from loadtests.load.reset import bucket_keys, reset_state
+from loadtests.load.sampler import Sampler
+from loadtests.load.vendors import Vendors, configure_shops, create_vendors
+from loadtests.load.workload import SizeMix, plan_jobs
+
+
+@dataclass(frozen=True)
+class RunResult:
+    folder: Path
+    report: Report
+
+
+def size_mix(load: LoadSettings) -> SizeMix:
+    return SizeMix(
+        small_share=load.small_share,
+        small_min=load.small_min,
+        small_max=load.small_max,
+        medium_max=load.medium_max,
+        large_share=load.large_share,
+        large_min=load.large_min,
+        large_max=load.large_max,
+        images_min=load.images_min,
+        images_max=load.images_max,
+        tier_weights=load.tier_weights,
+    )
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+async def run_load(
+    settings: Settings, load: LoadSettings, *, run_id: str, empty_bucket: bool, echo: Callable[[str], None] = print
+) -> RunResult:
+    folder = settings.reports.dir / "load" / run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    report = Report(name=f"{load.jobs} jobs, {load.concurrency} concurrent", run_id=run_id, started_at=_now())
+    echo(f"resetting state (bucket emptied: {empty_bucket})")
+    await reset_state(settings, empty_bucket=empty_bucket)
+    engine = create_engine(settings.database)
+    sessions = create_session_factory(engine)
+    try:
+        vendors = await _prepare(sessions, settings, load, run_id, folder, echo)
+        since = await _db_now(sessions)
+        origin = time.time()
+        sampler, exit_code = await _drive(sessions, settings, load, vendors.operator_key, folder, origin, echo)
+        until = await _db_now(sessions)
+        outcomes = read_outcomes(folder / "outcomes.jsonl")
+        accepted = {uuid.UUID(o.job_id) for o in outcomes if o.job_id is not None}
+        async with sessions() as session:
+            accounting: Accounting = await account_run(session, accepted, vendors.catalogs, await bucket_keys(settings))
+            jobs = await LoadRunRepository(session).jobs()
+        report.charts = draw_all(folder, outcomes, sampler.samples, origin)
+        await judge(report, sessions, load, since, until, outcomes, accounting, jobs, origin)
+        report.extra["locust_exit_code"] = exit_code
+        report.extra["figures"]["locust"] = locust_figures(folder / "locust_stats.csv")
+        report.extra["samples"] = sampler.as_rows()
+        report.finished_at = _now()
+        report.write(folder)
+        return RunResult(folder, report)
+    finally:
+        await engine.dispose()
+
+
+async def _prepare(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    load: LoadSettings,
+    run_id: str,
+    folder: Path,
+    echo: Callable[[str], None],
+) -> Vendors:
+    """Vendors in the job store and on the simulator, and the plan locust reads."""
+    specs = plan_jobs(size_mix(load), load.jobs, load.seed, run_id.lower())
+    async with sessions() as session:
+        vendors = await create_vendors(session, settings, load, specs)
+        await session.commit()
+    await configure_shops(settings, specs, load)
+    echo(f"{len(specs)} vendors ready ({sum(s.products for s in specs)} products in their catalogs)")
+    plan = Plan(
+        api=settings.api.base_url,
+        concurrency=load.concurrency,
+        spawn_rate=load.spawn_rate,
+        run_time_s=load.run_time_s,
+        poll_interval_s=load.poll_interval_s,
+        poll_max_s=max(load.poll_max_s, load.poll_interval_s),
+        results_file=str(folder / "outcomes.jsonl"),
+        jobs=vendors.jobs,
+    )
+    plan.write(folder / "plan.json")
+    return vendors
+
+
+async def _drive(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    load: LoadSettings,
+    operator_key: str,
+    folder: Path,
+    origin: float,
+    echo: Callable[[str], None],
+) -> tuple[Sampler, int]:
+    """Locust until every job ended (or its time limit), then the drain; sampled all along."""
+    auth = {"Authorization": f"Bearer {operator_key}"}
+    async with httpx.AsyncClient(base_url=settings.api.base_url, headers=auth, timeout=10) as api:
+        sampler = Sampler(sessions, api, load.sample_interval_s, started=origin)
+        stop = asyncio.Event()
+        sampling = asyncio.create_task(sampler.run(stop))
+        echo(f"locust: {load.jobs} jobs, up to {load.concurrency} users, at most {load.run_time_s} s")
+        exit_code = await run_locust(folder / "plan.json", folder, settings.api.base_url, folder / "locust.log")
+        await _drain(sessions, load.drain_timeout_s, echo)
+        stop.set()
+        await sampling
+    return sampler, exit_code
+
+
+async def _drain(sessions: async_sessionmaker[AsyncSession], timeout_s: float, echo: Callable[[str], None]) -> None:
+    """Wait (polling, with a deadline) for jobs still in flight after locust stopped."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        async with sessions() as session:
+            counts = await LoadRunRepository(session).status_counts()
+        open_jobs = sum(n for status, n in counts.items() if status not in ("COMPLETED", "FAILED", "CANCELLED"))
+        if open_jobs == 0 or time.monotonic() > deadline:
+            echo(f"after locust: {open_jobs} jobs still open")
+            return
+        await asyncio.sleep(2.0)
+
+
+async def _db_now(sessions: async_sessionmaker[AsyncSession]) -> datetime:
+    async with sessions() as session:
+        return await LoadRunRepository(session).database_now()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

@@ -1,0 +1,138 @@
+"""The fast chaos drills (the CI subset) on the test stack, with second-scale timers.
+
+Each drill runs end to end through the harness: steady state, seeded workload
+through the API, injection, rollback, invariants against PostgreSQL and S3.
+The assertions are the drill's own verdict plus the invariants it must show.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+
+import pytest
+import sqlalchemy as sa
+from litestar.testing import AsyncTestClient
+
+from chaos.env import ChaosEnv, open_env
+from chaos.model import DrillRecord, verdict
+from chaos.runner import run_drill
+from control_plane.api.app import create_app
+from control_plane.db.models import ImportJob, JobEvent
+from control_plane.devstack.toxiproxy import ToxiproxyClient
+from control_plane.settings import BreakerSettings, Settings
+from control_plane.settings.chaos import ChaosSettings
+from tests.support.workers import FAST_TIMERS, WorkerProcess
+
+OPEN_SECONDS = float(FAST_TIMERS["ICP_BREAKER_OPEN_SECONDS"])
+FAST = ChaosSettings(
+    jobs=5,
+    submit_interval_s=0.5,
+    products=40,
+    provider_latency_ms=250,
+    images_max=1,
+    degrade_s=5.0,
+    worker_kills=1,
+    restart_delay_s=0.5,
+    recovery_timeout_s=60.0,
+    settle_timeout_s=90.0,
+)
+
+
+class DrillWorkers:
+    """Real arq worker processes for the drill (the tests' own, on the session's queue)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._workers: dict[str, WorkerProcess] = {}
+
+    def start(self, count: int) -> None:
+        for index in range(1, count + 1):
+            self.restart(f"chaos-worker-{os.getpid()}-{index}")
+
+    def live(self) -> dict[str, int]:
+        return {name: worker.pid for name, worker in self._workers.items() if worker.alive()}
+
+    def kill(self, name: str, signum: int) -> None:
+        self._workers[name].signal(signal.Signals(signum))
+
+    def restart(self, name: str) -> None:
+        self._workers[name] = WorkerProcess(self._settings, name).start()
+
+    def stop_all(self) -> None:
+        for worker in self._workers.values():
+            worker.stop()
+
+
+@pytest.fixture
+async def chaos_env(
+    migrated: Settings, clean: None, toxiproxy: ToxiproxyClient
+) -> AsyncIterator[Callable[[], ChaosEnv]]:
+    settings = replace(migrated, breaker=BreakerSettings(open_seconds=OPEN_SECONDS))
+    workers = DrillWorkers(settings)
+    workers.start(2)
+    async with AsyncTestClient(app=create_app(settings)) as api:
+        env = open_env(settings, api, workers)
+        env.reset_all_proxies = False  # others share this toxiproxy; the drill lifts its own faults
+        try:
+            yield lambda: env
+        finally:
+            workers.stop_all()
+            await env.redis.aclose()
+            await env.engine.dispose()
+            await env.sim_admin.aclose()
+
+
+def _failures(record: DrillRecord) -> list[str]:
+    checks = [*record.before, *record.after, *record.invariants]
+    return [f"{c.name}={c.value} (target {c.target}) {c.detail}" for c in checks if not c.ok]
+
+
+async def _story(env: ChaosEnv, record: DrillRecord) -> str:
+    """Failures plus the timeline of every job that did not finish: what a red test needs to be read."""
+    async with env.sessions() as session:
+        rows = await session.execute(
+            sa.select(JobEvent.job_id, JobEvent.at, JobEvent.kind, JobEvent.actor, JobEvent.message)
+            .join(ImportJob, ImportJob.id == JobEvent.job_id)
+            .where(ImportJob.status.not_in(["COMPLETED", "FAILED", "CANCELLED"]))
+            .order_by(JobEvent.id)
+        )
+        events = [f"{r.job_id} {r.at:%H:%M:%S.%f} {r.kind} {r.actor} {r.message or ''}" for r in rows]
+    return "\n".join([*_failures(record), *events])
+
+
+async def test_provider_down_opens_the_breaker_defers_jobs_and_completes_them(
+    chaos_env: Callable[[], ChaosEnv],
+) -> None:
+    env = chaos_env()
+    record = await run_drill(env, "provider-down", FAST, lambda _line: None)
+
+    assert verdict(record) == "pass", await _story(env, record)
+    checks = {c.name: c for c in record.invariants}
+    assert checks["breaker opened"].ok
+    assert checks["jobs wrongly failed"].value == 0
+    assert checks["half-open not before the open time (s)"].ok
+    assert record.detect_s is not None
+
+
+async def test_worker_sigkill_mid_job_is_resumed_by_another_worker(chaos_env: Callable[[], ChaosEnv]) -> None:
+    env = chaos_env()
+    record = await run_drill(env, "worker-sigkill", FAST, lambda _line: None)
+
+    assert verdict(record) == "pass", await _story(env, record)
+    assert any(a.kind == "inject" and a.attributes["signal"] == "SIGKILL" for a in record.timeline)
+    assert record.recover_s is not None and record.recover_s < record.failure.mttr_s
+
+
+async def test_redis_latency_slows_but_loses_nothing_and_proxies_are_restored(
+    chaos_env: Callable[[], ChaosEnv], toxiproxy: ToxiproxyClient
+) -> None:
+    try:
+        record = await run_drill(chaos_env(), "redis-latency", FAST, lambda _line: None)
+    finally:
+        redis_toxics = [t["name"] for t in toxiproxy.proxies()["redis"]["toxics"] if t["name"].startswith("chaos-")]
+    assert redis_toxics == []
+    assert verdict(record) == "pass", _failures(record)
+    assert {a.attributes.get("toxic") for a in record.timeline if a.kind == "inject"} == {"latency", "bandwidth"}

@@ -1,0 +1,78 @@
+"""Smoke run of the load harness: 20 jobs through a real API process and real workers, judged and accounted.
+
+The full 1,000-job run is `make load`; this proves the harness end to end on
+the session's own database, Redis db and queue (the shared bucket is not
+emptied: accounting checks the objects this run's images point to).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from control_plane.settings import ApiSettings, LoadSettings, ReportSettings, Settings
+from loadtests.load.runner import new_run_id, run_load
+from tests.integration.conftest import StartWorkers
+from tests.support.served import Served, serve_api
+
+CHARTS = {"in_flight.png", "queue_tier.png", "latency.png", "throughput.png", "success_rate.png"}
+SMOKE = LoadSettings(
+    jobs=20,
+    concurrency=10,
+    spawn_rate=20,
+    run_time_s=150,
+    drain_timeout_s=60,
+    poll_interval_s=1,
+    sample_interval_s=1,
+    seed=11,
+    small_min=1,
+    small_max=4,
+    medium_max=8,
+    large_share=0.05,
+    large_min=9,
+    large_max=12,
+    images_max=2,
+    image_px=64,
+)
+
+
+@pytest.fixture
+def api(settings: Settings, clean: None) -> Iterator[Served]:
+    served = serve_api(settings).wait_ready()
+    yield served
+    served.stop()
+
+
+async def test_smoke_run_writes_a_passing_report_with_zero_loss(
+    settings: Settings, api: Served, start_workers: StartWorkers, tmp_path: Path
+) -> None:
+    start_workers(2)
+    run_settings = replace(settings, api=ApiSettings(port=api.port), reports=ReportSettings(dir=tmp_path / "reports"))
+    run_id = f"{new_run_id()}-{os.getpid()}".lower()
+
+    result = await run_load(run_settings, SMOKE, run_id=run_id, empty_bucket=False, echo=lambda _line: None)
+
+    folder = tmp_path / "reports" / "load" / run_id
+    assert result.folder == folder
+    for name in ("report.json", "summary.md", "locust_stats.csv", "locust.html", *CHARTS):
+        assert (folder / name).stat().st_size > 0, name
+    report = json.loads((folder / "report.json").read_text())
+    assert report["kind"] == "load" and report["run_id"] == run_id
+    assert set(report["charts"]) == CHARTS
+    assert all(set(item) >= {"name", "value", "target", "verdict"} for item in report["items"])
+    accounting = report["accounting"]
+    assert accounting["submitted"] == 20 and accounting["jobs_balance"] is True, accounting
+    assert (accounting["lost_jobs"], accounting["lost_products"], accounting["lost_images"]) == (0, 0, 0), accounting
+    assert accounting["products_expected"] == accounting["products_found"] > 0
+    assert accounting["images_expected"] == accounting["images_stored"] > 0
+    judged = {item["name"] for item in report["items"]}
+    assert {"SLO job-latency", "SLO import-success"} <= judged
+    failing = [item for item in report["items"] if item["verdict"] != "pass"]
+    assert report["verdict"] == "pass", failing
+    stats = (folder / "locust_stats.csv").read_text()
+    assert "JOB,submit-to-terminal" in stats
