@@ -32,7 +32,9 @@ bench: bootstrap
 	$(RUN) python -m loadtests.bench
 
 # Full run: ICP_LOAD_* settings or JOBS=... (see README "Load harness"); exits 1 when the verdict is fail.
+# Job starts default to 1,000/min for the run (the seed's 100/min cannot start a 1,000-job burst within 5 minutes).
 load: bootstrap
+	ICP_RATELIMIT_JOB_STARTS_PER_MINUTE=$${ICP_RATELIMIT_JOB_STARTS_PER_MINUTE:-1000} \
 	$(RUN) importctl load run $(if $(JOBS),--jobs $(JOBS)) $(if $(WORKERS),--workers $(WORKERS))
 
 # Chaos drills break the running stack on purpose: `make chaos DRILL=redis-outage` (several: DRILL="a b").

@@ -82,7 +82,12 @@ async def _lifecycle(ctx: DrillContext, drill: Drill, report: Reporter) -> None:
         await poll_until(lambda: _some_job_running(ctx), 90.0)
         report(f"{drill.name}: injecting ({drill.summary})")
         detector = asyncio.create_task(_detect(ctx, drill))
-        await drill.inject(ctx)
+        try:
+            await drill.inject(ctx)
+        except Exception as exc:  # a drill step that broke: roll back, check, and report it as a failure
+            record.aborted = f"drill step failed: {type(exc).__name__}: {exc}"[:300]
+            ctx.note("note", "drill step failed", error=str(exc)[:200])
+            report(f"{drill.name}: {record.aborted}")
         if ctx.restored_at is None:
             ctx.mark_restored()
         report(f"{drill.name}: fault lifted; waiting for recovery")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 
 import httpx
 
 from chaos.env import ChaosEnv, open_env
 from control_plane.devstack import apps, redis_server
 from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import Reporter, StackError
+from control_plane.devstack.process import Reporter, StackError, is_alive
 from control_plane.devstack.service import ensure_running, running_pid
 from control_plane.settings import Settings
 
@@ -64,6 +65,9 @@ class StackRedis:
         if pid is None:
             raise StackError("redis is not running")
         os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10.0
+        while is_alive(pid) and time.monotonic() < deadline:  # gone before anyone restarts it
+            time.sleep(0.05)
 
     def restart(self) -> None:
         ensure_running(self._paths, self._service, self._settings.stack.start_timeout_s, self._report)

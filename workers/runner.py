@@ -20,7 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import ImportJob
 from control_plane.domain.errors import InvalidRequest
-from control_plane.integrations.providers.base import PermanentProviderError, ProviderDeferred
+from control_plane.integrations.providers.base import (
+    PermanentProviderError,
+    ProviderDeferred,
+    ProviderError,
+    RetryableProviderError,
+)
 from control_plane.services.execution import JobExecution, LeaseLost
 from control_plane.services.image_ingest import ImageIngest
 from control_plane.services.import_inputs import load_inputs
@@ -29,6 +34,7 @@ from workers.heartbeat import Heartbeat
 
 log = structlog.get_logger("workers.runner")
 PERMANENT = (PermanentProviderError, InvalidRequest)
+THROTTLED_STATUS = 429
 Settle = Callable[[JobExecution, ImportJob], Awaitable[Any]]
 
 
@@ -57,7 +63,9 @@ class JobRunner:
         except LeaseLost:
             self._log.warning("job.lease_lost")
             return "lease_lost"
-        except ProviderDeferred as exc:
+        except RetryableProviderError as exc:
+            if not defers_without_attempt(exc):
+                return await self._retry_or_fail(_reason(exc))
             delay, why = exc.retry_after_s or 5.0, exc.message
             await self._settle(lambda ex, job: ex.hand_back(job, why, refund_attempt=True))
             self._log.info("job.deferred", reason=why, delay_s=delay)
@@ -142,6 +150,15 @@ class JobRunner:
             self._log.warning("job.lease_lost")
         except Exception as exc:
             self._log.error("job.settle_failed", error=_reason(exc))
+
+
+def defers_without_attempt(exc: ProviderError) -> bool:
+    """The provider said "later", not "broken": our limiter or breaker held the call, or it throttled us (429).
+
+    A throttle that outlasts the client's paced retries is the provider's quota, not a fault of the job,
+    so like an open breaker it hands the job back without spending one of its attempts.
+    """
+    return isinstance(exc, ProviderDeferred) or exc.status == THROTTLED_STATUS
 
 
 def _reason(exc: BaseException) -> str:

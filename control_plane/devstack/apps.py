@@ -57,6 +57,7 @@ def _launch_api(settings: Settings, paths: StackPaths) -> subprocess.Popen[bytes
         sys.executable,
         *("-m", "uvicorn", f"{API_MODULE}:create_app", "--factory"),
         *("--host", settings.api.host, "--port", str(settings.api.port)),
+        *("--workers", str(settings.api.workers)),
     ]
     return spawn(paths, API, argv, env=_env())
 

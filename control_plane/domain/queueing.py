@@ -38,7 +38,15 @@ class QueueState:
 
     @property
     def lost(self) -> bool:
-        """No worker will ever pick the job up unless it is enqueued again."""
+        """No worker will ever pick the job up unless it is enqueued again.
+
+        Judged for jobs PostgreSQL holds as waiting (PENDING/QUEUED, no lease) past the grace period:
+        an arq in-progress marker on such a job belongs to a worker that lost Redis or died before
+        claiming or after handing it back, and blocks it until the marker expires (job timeout + 10 s).
+        Requeueing is safe even if a live worker has just picked it: the PostgreSQL claim admits one.
+        """
+        if self.in_progress:
+            return True
         return not (self.in_dispatcher or (self.job_key and self.in_queue))
 
     def as_dict(self) -> dict[str, bool]:

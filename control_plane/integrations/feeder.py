@@ -107,7 +107,11 @@ class Feeder:
         return FeedReport(fed, max(free, 0), promoted)
 
     async def run(self, every_s: float, wake: asyncio.Event) -> None:
-        """Feed every ``every_s`` or as soon as ``wake`` is set (a job ended), until cancelled."""
+        """Feed every ``every_s`` or as soon as ``wake`` is set (a job ended), until cancelled.
+
+        No error ends the loop: a feeder task that died would leave this worker idle for good while
+        the dispatcher's lines fill up (the other workers' feeders may have died the same way).
+        """
         while True:
             try:
                 report = await self.feed_once()
@@ -115,6 +119,8 @@ class Feeder:
                     log.debug("feeder.fed", fed=report.fed, free_slots=report.free_slots)
             except DependencyUnavailable as exc:
                 log.warning("feeder.unavailable", error=exc.detail)
+            except Exception:
+                log.exception("feeder.pass_failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=every_s)
             wake.clear()

@@ -90,8 +90,44 @@ class ArqJobQueue:
             for i, job_id in enumerate(job_ids)
         }
 
+    async def arq_entries_older_than(self, age_s: float, *, limit: int) -> list[uuid.UUID]:
+        """Import jobs on arq's queue since more than ``age_s`` (Redis clock): running, or left behind by a worker.
+
+        arq keeps a running job in its queue until the job ends, so these are the entries that may be
+        stale; cron entries (not job ids) are skipped.
+        """
+        try:
+            seconds, micros = await self._redis.time()
+            cutoff_ms = seconds * 1000 + micros // 1000 - int(age_s * 1000)
+            members = await self._redis.zrangebyscore(self._queue_name, "-inf", cutoff_ms, start=0, num=limit)
+        except (RedisError, OSError) as exc:
+            raise _unavailable(exc) from exc
+        return [job_id for job_id in map(_job_id, members) if job_id is not None]
+
+    async def discard_from_arq(self, job_id: uuid.UUID) -> None:
+        """Drop arq's payload, in-progress marker and queue entry of a job PostgreSQL already finished.
+
+        A worker that lost Redis while its job ended leaves them behind; the entry would count as a busy
+        slot (and its marker block the id) until the marker expires, job timeout + 10 s later.
+        """
+        key = str(job_id)
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(ARQ_JOB_KEY_PREFIX + key, in_progress_key_prefix + key)
+                pipe.zrem(self._queue_name, key)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise _unavailable(exc) from exc
+
     async def ping(self) -> None:
         try:
             await self._redis.ping()
         except (RedisError, OSError) as exc:
             raise DependencyUnavailable("redis", f"redis unreachable: {exc}") from exc
+
+
+def _job_id(member: bytes | str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(member.decode() if isinstance(member, bytes) else member)
+    except ValueError:
+        return None

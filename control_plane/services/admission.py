@@ -47,18 +47,26 @@ class AdmissionService:
         self._ops = OpsActionRepository(session)
         self._state = state
         self.policy = policy
+        self._read: QueueHealth | None = None
 
     async def health(self) -> QueueHealth:
         try:
-            depth, source = await self._state.queue_depth(), "redis"
-            pauses = await self._state.pauses()
+            (depth, pauses), source = await self._state.depth_and_pauses(), "redis"
         except DependencyUnavailable:
             depth, source, pauses = await self._ops.count_waiting(), "postgres", []
         return QueueHealth(depth, source, tier_for(depth, self.policy.thresholds), pauses)
 
+    async def read_health(self) -> None:
+        """Read the queue's health now, for this request's :meth:`admit`.
+
+        The submit path calls it before its database work, so no pooled
+        database connection is held while Redis answers.
+        """
+        self._read = await self.health()
+
     async def admit(self, client: Tier, company_id: uuid.UUID, provider: Provider) -> Decision:
-        """Decide for one submission and count the decision."""
-        health = await self.health()
+        """Decide for one submission (on the health read beforehand, if any) and count the decision."""
+        health, self._read = self._read or await self.health(), None
         pause = blocking(health.pauses, company_id, provider)
         decision = decide(health.tier, client, self.policy, paused=pause.describe() if pause else None)
         try:

@@ -123,9 +123,12 @@ class ImportRun:
             await self._execution.note(self._job.id, "products_failed", data=dict(failures[:FAILURES_KEPT_PER_PAGE]))
         job = self._job
         rows = [_row(product, source, job) for product, source in mapped]
-        ids = await self._catalog.upsert_products(company_id=job.company_id, provider=job.provider, rows=rows)
+        await self._catalog.upsert_products(company_id=job.company_id, provider=job.provider, rows=rows)
         if self._images is None:
             return
+        ids = await self._catalog.product_ids(
+            company_id=job.company_id, provider=job.provider, external_ids=[row["external_id"] for row in rows]
+        )
         wanted = [(ids[p.external_id], url, n) for p, _ in mapped for n, url in enumerate(p.images, start=1)]
         progress.images_total += len(wanted)
         pending = await self._catalog.images_to_process(company_id=job.company_id, wanted=wanted)
@@ -175,7 +178,7 @@ def _row(product: MappedProduct, source: SourceProduct, job: ImportJob) -> dict[
         "sku": product.sku,
         "variants": jsonable(product.variants),
         "options": jsonable(product.options),
-        "raw": jsonable(source.payload),
+        "raw": source.payload,  # JSON values already (see SourceProduct); no copy needed
         "source_updated_at": product.source_updated_at or source.updated_at,
     }
 

@@ -22,6 +22,14 @@ class JobQueue(Protocol):
         """What the queue holds for each job, read in one round trip."""
         ...
 
+    async def arq_entries_older_than(self, age_s: float, *, limit: int) -> list[uuid.UUID]:
+        """Job ids on the executor's queue since longer than ``age_s``: running, or left behind."""
+        ...
+
+    async def discard_from_arq(self, job_id: uuid.UUID) -> None:
+        """Drop what the executor's queue still holds of a finished job."""
+        ...
+
     async def ping(self) -> None: ...
 
 

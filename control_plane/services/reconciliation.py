@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from control_plane.db.models import ImportJob
 from control_plane.db.repositories import JobRepository
 from control_plane.domain.errors import DependencyUnavailable
-from control_plane.domain.jobs import JobStatus
+from control_plane.domain.jobs import TERMINAL_STATUSES, JobStatus
 from control_plane.domain.pagination import Keyset
 from control_plane.domain.queueing import QueueState
 from control_plane.services.imports import queue_entry
@@ -40,6 +40,8 @@ class ReconcileReport:
     """QUEUED jobs the queue had lost, put back in line."""
     leases_expired: int = 0
     """RUNNING jobs whose worker stopped renewing its lease, handed back to the queue."""
+    arq_discarded: int = 0
+    """Finished jobs whose arq entry a worker left behind (it lost Redis as the job ended), removed."""
     redis_unavailable: bool = False
     """The queue could not be reached; the pass stopped and the next one retries."""
 
@@ -100,15 +102,20 @@ class Reconciler:
         self._batch = batch_size
 
     async def full_pass(self, now: datetime | None = None) -> ReconcileReport:
-        """Expired leases, then QUEUED jobs the queue lost, then PENDING jobs never enqueued.
+        """Expired leases, arq leftovers of finished jobs, QUEUED jobs the queue lost, PENDING jobs never enqueued.
 
         ``now`` defaults to the database clock, the one lease deadlines are written in.
         """
-        return await self._run(now, (self._expire_leases, self._requeue_lost, self._enqueue_pending))
+        steps = (self._expire_leases, self._discard_finished, self._requeue_lost, self._enqueue_pending)
+        return await self._run(now, steps)
 
     async def sweep_leases(self, now: datetime | None = None) -> ReconcileReport:
-        """Only expired leases: cheap enough to run every few seconds, so a dead worker's job resumes fast."""
-        return await self._run(now, (self._expire_leases,))
+        """Expired leases and arq leftovers: cheap enough to run every few seconds, so work resumes fast.
+
+        Leftovers count as busy worker slots for the feeder, so after a Redis outage they must go
+        within seconds, not at the next full pass.
+        """
+        return await self._run(now, (self._expire_leases, self._discard_finished))
 
     async def _run(self, now: datetime | None, steps: Sequence[_Step]) -> ReconcileReport:
         report = ReconcileReport()
@@ -158,6 +165,15 @@ class Reconciler:
         await savepoint.commit()
         return moved is not None
 
+    async def _discard_finished(self, now: datetime, report: ReconcileReport) -> None:
+        """arq entries older than the grace whose job PostgreSQL holds as finished: a dead worker's leftovers."""
+        grace_s = self._grace.total_seconds()
+        for job_id in await self._redis(self._queue.arq_entries_older_than(grace_s, limit=self._batch)):
+            job = await self._jobs.get(job_id, company_scope=None)
+            if job is not None and job.status in TERMINAL_STATUSES:
+                await self._redis(self._queue.discard_from_arq(job_id))
+                report.arq_discarded += 1
+
     async def _requeue_lost(self, now: datetime, report: ReconcileReport) -> None:
         async with aclosing(self._lost(self._jobs.stale_queued, now)) as lost:
             async for job, state in lost:
@@ -170,7 +186,7 @@ class Reconciler:
             job.id,
             kind="reconcile.requeued",
             actor=self._actor,
-            message="the queue had lost this job; it was put back in line",
+            message="the queue had lost this job (or a gone worker's marker blocked it); it was put back in line",
             data={"queue": outcome, "found": state.as_dict()},
         )
 

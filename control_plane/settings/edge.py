@@ -16,6 +16,9 @@ class ApiSettings(Section):
     host: str = Field("127.0.0.1", description="Interface the API binds to.")
     port: int = Field(8000, description="Port the API listens on.")
     debug: bool = Field(False, description="Litestar debug mode; never on in production.")
+    workers: int = Field(
+        2, ge=1, le=32, description="API processes the local stack runs (uvicorn workers): one per core."
+    )
     default_page_size: int = Field(50, ge=1, description="Page size when `limit` is not given.")
     max_page_size: int = Field(200, ge=1, description="Largest accepted `limit`.")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted request body.")

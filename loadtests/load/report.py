@@ -55,7 +55,13 @@ class Report:
             "|---|---|---|---|",
         ]
         lines += [f"| {i['name']} | {_text(i['value'])} | {_text(i['target'])} | {i['verdict']} |" for i in self.items]
-        for title, key in (("Figures", "figures"), ("Capacity model", "capacity"), ("Accounting", "accounting")):
+        sections = (
+            ("Configuration", "configuration"),
+            ("Figures", "figures"),
+            ("Capacity model", "capacity"),
+            ("Accounting", "accounting"),
+        )
+        for title, key in sections:
             section = self.extra.get(key)
             if section:
                 lines += ["", f"## {title}", ""]

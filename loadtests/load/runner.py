@@ -54,6 +54,17 @@ def size_mix(load: LoadSettings) -> SizeMix:
     )
 
 
+def configuration(settings: Settings) -> dict[str, object]:
+    """The settings that bound throughput, as this process sees them (the stack's processes read the same env)."""
+    return {
+        "job_starts_per_minute": settings.rate_limit.job_starts_per_minute,
+        "worker_processes": settings.stack.workers,
+        "worker_concurrency": settings.worker.concurrency,
+        "api_processes": settings.api.workers,
+        "db_pool_per_process": f"{settings.database.pool_size} + {settings.database.max_overflow} overflow",
+    }
+
+
 def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
@@ -64,6 +75,7 @@ async def run_load(
     folder = settings.reports.dir / "load" / run_id
     folder.mkdir(parents=True, exist_ok=True)
     report = Report(name=f"{load.jobs} jobs, {load.concurrency} concurrent", run_id=run_id, started_at=_now())
+    report.extra["configuration"] = configuration(settings)
     echo(f"resetting state (bucket emptied: {empty_bucket})")
     await reset_state(settings, empty_bucket=empty_bucket)
     engine = create_engine(settings.database)

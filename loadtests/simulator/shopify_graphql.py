@@ -18,12 +18,14 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import msgspec
 from litestar import Response
 
 from loadtests.simulator import cursors
+from loadtests.simulator.catalog import Catalog
 from loadtests.simulator.limits import PLANS, LeakyBucket, PlanLimits
 from loadtests.simulator.responses import AnyRequest, base_url, json_response, parse_instant, recorded
 from loadtests.simulator.shopify_gate import admit
@@ -33,6 +35,8 @@ from loadtests.simulator.state import AccountState, Simulator
 ENDPOINT = "shopify.graphql"
 CURSOR_KIND = "shopify-graphql"
 MAX_FIRST = 250
+CACHED_PAGES = 128
+"""Encoded pages kept (at most ~0.5 MB each): a 10,000-product import at 100 per page fits."""
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
 _UPDATED_AT = re.compile(r"""^\s*updated_at:\s*(>=|>)\s*['"]?([^'"\s]+)['"]?\s*$""")
 _MISSING_QUERY = {"errors": {"query": "Required parameter missing or invalid"}}
@@ -130,9 +134,18 @@ def _throttled(state: AccountState, args: Arguments, bucket: LeakyBucket, plan: 
     return json_response({"errors": [error], "extensions": {"cost": cost}})
 
 
-def _connection(seed: int, request: AnyRequest, state: AccountState, args: Arguments) -> tuple[dict[str, Any], int]:
-    """The connection's JSON and how many products it holds."""
-    catalog, base = state.catalog, base_url(request)
+def _connection(seed: int, request: AnyRequest, state: AccountState, args: Arguments) -> tuple[msgspec.Raw, int]:
+    """The connection's JSON (encoded) and how many products it holds."""
+    return _encoded_connection(seed, state.catalog, base_url(request), args)
+
+
+@lru_cache(maxsize=CACHED_PAGES)
+def _encoded_connection(seed: int, catalog: Catalog, base: str, args: Arguments) -> tuple[msgspec.Raw, int]:
+    """Catalogs are deterministic, so a page's bytes depend only on these arguments: built once, then reused.
+
+    A touch or a new configuration makes a different ``catalog`` (it is part of the key), so a cached page
+    is never stale; the cost extension and every header are still computed per request.
+    """
     matching = catalog.matching(args.since, strict=args.strict)
     end = min(args.start + args.first, matching)
     edges = [
@@ -140,7 +153,7 @@ def _connection(seed: int, request: AnyRequest, state: AccountState, args: Argum
         for index in range(args.start, end)
     ]
     page_info = {"hasNextPage": end < matching, "endCursor": edges[-1]["cursor"] if edges else None}
-    return {"edges": edges, "pageInfo": page_info}, len(edges)
+    return msgspec.Raw(msgspec.json.encode({"edges": edges, "pageInfo": page_info})), len(edges)
 
 
 async def graphql(sim: Simulator, request: AnyRequest, shop: str) -> Response[bytes]:

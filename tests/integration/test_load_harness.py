@@ -1,4 +1,4 @@
-"""Smoke run of the load harness: 20 jobs through a real API process and real workers, judged and accounted.
+"""Smoke run of the load harness: 100 jobs through a real API process and real workers, judged and accounted.
 
 The full 1,000-job run is `make load`; this proves the harness end to end on
 the session's own database, Redis db and queue (the shared bucket is not
@@ -22,9 +22,9 @@ from tests.support.served import Served, serve_api
 
 CHARTS = {"in_flight.png", "queue_tier.png", "latency.png", "throughput.png", "success_rate.png"}
 SMOKE = LoadSettings(
-    jobs=20,
-    concurrency=10,
-    spawn_rate=20,
+    jobs=100,
+    concurrency=25,
+    spawn_rate=25,
     run_time_s=150,
     drain_timeout_s=60,
     poll_interval_s=1,
@@ -66,7 +66,7 @@ async def test_smoke_run_writes_a_passing_report_with_zero_loss(
     assert set(report["charts"]) == CHARTS
     assert all(set(item) >= {"name", "value", "target", "verdict"} for item in report["items"])
     accounting = report["accounting"]
-    assert accounting["submitted"] == 20 and accounting["jobs_balance"] is True, accounting
+    assert accounting["submitted"] == SMOKE.jobs and accounting["jobs_balance"] is True, accounting
     assert (accounting["lost_jobs"], accounting["lost_products"], accounting["lost_images"]) == (0, 0, 0), accounting
     assert accounting["products_expected"] == accounting["products_found"] > 0
     assert accounting["images_expected"] == accounting["images_stored"] > 0

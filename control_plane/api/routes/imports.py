@@ -50,6 +50,7 @@ class ImportController(Controller):
         settings: AppSettings,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Submitted]:
+        await admission.read_health()  # Redis first: no pooled database connection is held meanwhile
         service = ImportService(db_session, actor=principal)
         request = ImportRequest(
             integration_id=data.integration_id,

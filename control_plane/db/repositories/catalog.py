@@ -95,17 +95,23 @@ class CatalogRepository:
 
     async def upsert_products(
         self, *, company_id: uuid.UUID, provider: Provider, rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """Insert or update by (company, provider, external id)."""
+        if rows:
+            params = [{"id": uuid.uuid4(), "company_id": company_id, "provider": provider.value, **row} for row in rows]
+            await self._session.execute(PRODUCT_UPSERT, params)
+
+    async def product_ids(
+        self, *, company_id: uuid.UUID, provider: Provider, external_ids: Sequence[str]
     ) -> dict[str, uuid.UUID]:
-        """Insert or update by (company, provider, external id); external id → product id."""
-        if not rows:
+        """External id → product id; only images need them, so an import without images never asks."""
+        if not external_ids:
             return {}
-        params = [{"id": uuid.uuid4(), "company_id": company_id, "provider": provider.value, **row} for row in rows]
-        await self._session.execute(PRODUCT_UPSERT, params)
         ids = await self._session.execute(
             sa.select(Product.external_id, Product.id).where(
                 Product.company_id == company_id,
                 Product.provider == provider,
-                Product.external_id.in_([row["external_id"] for row in rows]),
+                Product.external_id.in_(external_ids),
             )
         )
         return {row.external_id: row.id for row in ids.all()}

@@ -21,6 +21,8 @@ class SourceProduct:
 
     ``payload`` is provider-native: for Shopify the REST product shape (the
     GraphQL client converts its nodes to it), for Roastify the detail shape.
+    It holds JSON values only (what the provider's JSON decoded to), so it is
+    stored as the ``raw`` JSONB column as it is.
     """
 
     external_id: str

@@ -120,7 +120,7 @@ class ShopifyGraphQLClient:
             data = body.get("data")
             require(isinstance(data, dict), NAME, "data")
             return dict(data)
-        raise RetryableProviderError(f"{NAME}: still THROTTLED after {MAX_THROTTLED_RETRIES} paced retries")
+        raise RetryableProviderError(f"{NAME}: still THROTTLED after {MAX_THROTTLED_RETRIES} paced retries", status=429)
 
 
 def _source(node: Any) -> SourceProduct:

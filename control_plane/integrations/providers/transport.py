@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+import msgspec
 
 from control_plane.domain.ops import TRANSPORT_ERROR
 from control_plane.integrations.providers.base import (
@@ -209,16 +210,28 @@ async def _read_capped(response: httpx.Response, limit: int, provider: str) -> b
 
 
 def json_body(response: httpx.Response, provider: str) -> Any:
-    """Decode a provider's JSON body; anything else (or JSON nested too deep to parse) breaks the contract."""
+    """Decode a provider's JSON body; anything else (or JSON nested too deep to parse) breaks the contract.
+
+    msgspec decodes a page about twice as fast as the standard library and gives the same values for any
+    UTF-8 JSON; whatever it refuses (other encodings, NaN, numbers out of float range, nesting past its
+    recursion limit) is decoded by the standard library instead, so the outcome is the standard library's.
+    """
     try:
-        body = response.json()
+        body = msgspec.json.decode(response.content)
+    except (msgspec.DecodeError, RecursionError):
+        body = _stdlib_body(response, provider)
+    if _nested_deeper_than(body, MAX_JSON_DEPTH):
+        raise _too_deep(response, provider)
+    return body
+
+
+def _stdlib_body(response: httpx.Response, provider: str) -> Any:
+    try:
+        return response.json()
     except ValueError as exc:
         raise PermanentProviderError(f"{provider}: the response is not JSON", status=response.status_code) from exc
     except RecursionError as exc:
         raise _too_deep(response, provider) from exc
-    if _nested_deeper_than(body, MAX_JSON_DEPTH):
-        raise _too_deep(response, provider)
-    return body
 
 
 def _too_deep(response: httpx.Response, provider: str) -> PermanentProviderError:
@@ -230,18 +243,26 @@ MAX_JSON_DEPTH = 64
 """Real product payloads nest about six levels; deeper is hostile and would exhaust recursion downstream."""
 
 
+_CONTAINERS = (dict, list)
+
+
 def _nested_deeper_than(value: Any, limit: int) -> bool:
-    """Whether any container in ``value`` sits more than ``limit`` levels down (iterative: no recursion)."""
-    pending: list[tuple[Any, int]] = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        if depth > limit:
-            return True
-        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
+    """Whether any container in ``value`` sits more than ``limit`` levels down (iterative: no recursion).
+
+    Level by level, keeping only the containers of each level: scalars, the bulk of a page, are
+    filtered in one comprehension per container instead of one stack entry each.
+    """
+    level = [value] if isinstance(value, _CONTAINERS) else []
+    for _ in range(limit):
+        below: list[Any] = []
+        for item in level:
+            below += [
+                child for child in (item.values() if isinstance(item, dict) else item) if isinstance(child, _CONTAINERS)
+            ]
+        if not below:
+            return False
+        level = below
+    return True
 
 
 def require(condition: bool, provider: str, what: str) -> None:

@@ -63,6 +63,15 @@ class RedisOpsState:
         )
         return int(arq) + int(dispatcher)
 
+    async def depth_and_pauses(self) -> tuple[int, list[Pause]]:
+        """Queue depth and the pauses in one round trip: what admission reads for every submission."""
+        (arq, dispatcher, raw) = await self._run(
+            lambda pipe: pipe.zcard(self._queue_name),
+            lambda pipe: pipe.hlen(jobs_key(self._queue_name)),
+            lambda pipe: pipe.hgetall(PAUSES_KEY),
+        )
+        return int(arq) + int(dispatcher), _parse_pauses(raw)
+
     async def pause(self, target: PauseTarget, *, reason: str, actor: str) -> Pause:
         pause = Pause(target, reason, actor, datetime.now(UTC).isoformat())
         value = json.dumps({"reason": reason, "actor": actor, "at": pause.at})
@@ -76,11 +85,7 @@ class RedisOpsState:
 
     async def pauses(self) -> list[Pause]:
         (raw,) = await self._run(lambda pipe: pipe.hgetall(PAUSES_KEY))
-        found = []
-        for key, value in raw.items():
-            fields = json.loads(text(value))
-            found.append(Pause(PauseTarget.from_key(text(key)), fields["reason"], fields["actor"], fields["at"]))
-        return sorted(found, key=lambda pause: pause.at)
+        return _parse_pauses(raw)
 
     async def count_admission(self, field: str, *, day: date | None = None) -> None:
         key = admissions_key(day or datetime.now(UTC).date())
@@ -93,3 +98,11 @@ class RedisOpsState:
         key = admissions_key(day or datetime.now(UTC).date())
         (raw,) = await self._run(lambda pipe: pipe.hgetall(key))
         return {text(field): int(value) for field, value in raw.items()}
+
+
+def _parse_pauses(raw: dict[Any, Any]) -> list[Pause]:
+    found = []
+    for key, value in raw.items():
+        fields = json.loads(text(value))
+        found.append(Pause(PauseTarget.from_key(text(key)), fields["reason"], fields["actor"], fields["at"]))
+    return sorted(found, key=lambda pause: pause.at)
