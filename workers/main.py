@@ -37,12 +37,12 @@ async def startup(ctx: dict[str, Any]) -> None:
     # outage; only arq's pool (polling, job bookkeeping) waits it out.
     ctx["redis"] = create_redis(_settings.redis)
     await open_resources(ctx, _settings)
-    ctx["exit_stack"].push_async_callback(ctx["redis"].aclose)
     await start_feeder(ctx, _settings)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     await close_resources(ctx)
+    await ctx["redis"].aclose()  # last: the feeder and presence tasks use it until they stop
 
 
 async def job_ended(ctx: dict[str, Any]) -> None:
