@@ -8,91 +8,23 @@ can always roll them back) and lifts them itself when their time is up.
 from __future__ import annotations
 
 import asyncio
-import random
-import signal
-import time
-import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from chaos import probes
 from chaos.context import DrillContext
+from chaos.drill_kit import Drill, api_unready, apply, flowing, hold, jobs_noticed, lift
 from chaos.faults import Fault, ProviderFaults, ProxyDisabled, Toxic
 from chaos.model import Check
-from chaos.process_faults import MemoryLimit, RedisCrashed, WorkerKilled
+from chaos.process_faults import RedisCrashed
 from chaos.throttle import NoisyNeighbour
-from chaos.waiting import poll_until
-
-Step = Callable[[DrillContext], Awaitable[None]]
-Probe = Callable[[DrillContext], Awaitable[bool]]
-Checks = Callable[[DrillContext], Awaitable[list[Check]]]
-
-
-async def _no_checks(_ctx: DrillContext) -> list[Check]:
-    return []
-
-
-@dataclass(frozen=True)
-class Drill:
-    name: str
-    failure: str
-    """Key of the seed failure row (:data:`chaos.model.SEED_FAILURES`)."""
-    runbook: str
-    summary: str
-    inject: Step
-    detected: Probe
-    recovered: Probe
-    checks: Checks = _no_checks
-    ci: bool = False
-    """Part of the fast subset CI runs."""
-
-
-async def apply(ctx: DrillContext, fault: Fault) -> None:
-    """Inject ``fault`` and remember it, so the runner rolls it back whatever happens next."""
-    ctx.scratch.setdefault("active", []).append(fault)
-    ctx.mark_injected()
-    await fault.inject()
-    ctx.note("inject", fault.name, **fault.attributes())
-
-
-async def lift(ctx: DrillContext, fault: Fault) -> None:
-    await fault.rollback()
-    ctx.scratch["active"].remove(fault)
-    ctx.note("rollback", fault.name, **fault.attributes())
-
-
-async def hold(ctx: DrillContext, faults: list[Fault], seconds: float) -> None:
-    """Keep ``faults`` in place for ``seconds`` (the fault's duration, not a synchronisation), then lift them."""
-    for fault in faults:
-        await apply(ctx, fault)
-    await asyncio.sleep(seconds)
-    for fault in reversed(faults):
-        await lift(ctx, fault)
-    ctx.mark_restored()
-
-
-# --- detection and recovery probes -------------------------------------------------------------
-
-
-async def api_unready(ctx: DrillContext) -> bool:
-    return not (await probes.api_ready(ctx.env)).ok or ctx.workload.result.first_503_at is not None
-
-
-async def flowing(ctx: DrillContext) -> bool:
-    """Recovered: the API is ready again and jobs make progress after the fault was lifted."""
-    if ctx.restored_wall is None or not (await probes.api_ready(ctx.env)).ok:
-        return False
-    return await probes.progress_since(ctx.env, ctx.job_ids, ctx.restored_wall)
-
-
-async def jobs_noticed(ctx: DrillContext) -> bool:
-    """A job recorded the fault: a retry, deferral or hand-back since the injection."""
-    since = ctx.record.timeline[0].at if ctx.record.timeline else ctx.record.started_at
-    kinds = ("retry_scheduled", "handed_back", "failed")
-    events = await probes.events_since(ctx.env, ctx.job_ids, since, kinds)
-    return bool(events) or await api_unready(ctx)
-
+from chaos.worker_drills import (
+    crashes_measured,
+    drain_checks,
+    lease_expired,
+    oom,
+    oom_checks,
+    sigkill,
+    sigterm,
+)
 
 # --- Redis ---------------------------------------------------------------------------------------
 
@@ -257,133 +189,6 @@ async def _partition(ctx: DrillContext) -> None:
     await hold(ctx, faults, ctx.options.outage_s)
 
 
-# --- workers -------------------------------------------------------------------------------------
-
-
-async def busy_worker(ctx: DrillContext, timeout_s: float = 60.0) -> str | None:
-    """A live worker currently holding a job of this drill (waits for one, bounded)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while loop.time() < deadline:
-        live = ctx.env.workers.live()
-        holders = [w for w in (await probes.running_jobs(ctx.env, ctx.job_ids)).values() if w in live]
-        if holders:
-            return sorted(holders)[0]
-        await asyncio.sleep(0.2)
-    return None
-
-
-async def _crash(ctx: DrillContext, fault: WorkerKilled | MemoryLimit, worker: str) -> None:
-    """Kill ``worker`` (via ``fault``), let the orchestrator restart it, and time until its jobs resume."""
-    held = [job for job, w in (await probes.running_jobs(ctx.env, ctx.job_ids)).items() if w == worker]
-    ctx.scratch.setdefault("killing", set()).add(worker)
-    await apply(ctx, fault)
-    if isinstance(fault, MemoryLimit):
-        ctx.scratch["oom_killed"] = await fault.wait_killed(ctx.options.recovery_timeout_s)
-        ctx.note(
-            "observe",
-            "OOM kill" if ctx.scratch["oom_killed"] else "never crossed the limit",
-            peak_mib=round(fault.peak_mib, 1),
-            limit_mib=fault.limit_mib,
-        )
-        died_at = fault.killed_at
-    else:
-        exited = await fault.wait_exit(ctx.options.drain_limit_s + 15)
-        ctx.scratch["drain_s"] = exited
-        ctx.note("observe", f"{worker} exited", after_s=None if exited is None else round(exited, 2))
-        died_at = fault.killed_at
-    died_wall = datetime.now(UTC) - timedelta(seconds=time.monotonic() - (died_at or time.monotonic()))
-    restart = asyncio.create_task(lift(ctx, fault))
-    resumed = await poll_until(lambda: jobs_resumed(ctx, held, died_wall), ctx.options.recovery_timeout_s)
-    recoveries: list[float | None] = ctx.scratch.setdefault("recoveries", [])
-    recoveries.append(None if resumed is None or died_at is None else resumed - died_at)
-    await _note_resumed(ctx, worker, held, resumed, died_at)
-    await restart
-
-
-async def _note_resumed(
-    ctx: DrillContext, worker: str, held: list[uuid.UUID], resumed: float | None, died_at: float | None
-) -> None:
-    ctx.note(
-        "recover",
-        f"jobs of {worker} resumed" if resumed else f"jobs of {worker} NOT resumed",
-        jobs=len(held),
-        after_s=None if resumed is None or died_at is None else round(resumed - died_at, 2),
-    )
-
-
-async def jobs_resumed(ctx: DrillContext, held: list[uuid.UUID], since: datetime) -> bool:
-    """Every job in ``held`` finished, or runs again with a heartbeat after ``since``."""
-    rows = {r.id: r for r in await probes.job_rows(ctx.env, held)}
-    for job in held:
-        row = rows.get(job)
-        if row is None:
-            return False
-        status = str(getattr(row.status, "value", row.status))
-        if status in probes.TERMINAL:
-            continue
-        if status != "RUNNING" or row.heartbeat_at is None or row.heartbeat_at <= since:
-            return False
-    return True
-
-
-async def _sigkill(ctx: DrillContext) -> None:
-    chooser = random.Random(ctx.options.seed)
-    for number in range(ctx.options.worker_kills):
-        worker = await busy_worker(ctx)
-        if worker is None:
-            ctx.note("note", f"kill {number + 1}: no worker held a job; skipped")
-            continue
-        await _crash(ctx, WorkerKilled(ctx.env.workers, worker, signal.SIGKILL, ctx.options.restart_delay_s), worker)
-        await asyncio.sleep(chooser.uniform(1.0, 4.0))
-    ctx.mark_restored()
-
-
-async def lease_expired(ctx: DrillContext) -> bool:
-    since = ctx.record.timeline[0].at if ctx.record.timeline else ctx.record.started_at
-    return bool(await probes.events_since(ctx.env, ctx.job_ids, since, ("reconcile.lease_expired",)))
-
-
-async def crashes_measured(ctx: DrillContext) -> bool:
-    """Process drills time recovery per crash while injecting; nothing is left to wait for here."""
-    return True
-
-
-async def _sigterm(ctx: DrillContext) -> None:
-    worker = await busy_worker(ctx)
-    if worker is None:
-        ctx.note("note", "no worker held a job; nothing to drain")
-        return
-    await _crash(ctx, WorkerKilled(ctx.env.workers, worker, signal.SIGTERM, ctx.options.restart_delay_s), worker)
-    ctx.mark_restored()
-
-
-async def _drain_checks(ctx: DrillContext) -> list[Check]:
-    drained = ctx.scratch.get("drain_s")
-    limit = ctx.options.drain_limit_s
-    return [
-        Check(
-            "graceful drain (s)", drained is not None and drained < limit, drained and round(drained, 2), f"< {limit:g}"
-        )
-    ]
-
-
-async def _oom(ctx: DrillContext) -> None:
-    worker = await busy_worker(ctx)
-    if worker is None:
-        ctx.note("note", "no worker held a job; no memory pressure to observe")
-        return
-    await _crash(
-        ctx, MemoryLimit(ctx.env.workers, worker, ctx.options.oom_headroom_mib, ctx.options.restart_delay_s), worker
-    )
-    ctx.mark_restored()
-
-
-async def _oom_checks(ctx: DrillContext) -> list[Check]:
-    killed = ctx.scratch.get("oom_killed", False)
-    return [Check("worker killed over its memory limit", bool(killed), killed, True)]
-
-
 DRILLS: dict[str, Drill] = {
     d.name: d
     for d in (
@@ -471,7 +276,7 @@ DRILLS: dict[str, Drill] = {
             "worker",
             "worker-crash.md",
             "Repeated SIGKILL of busy workers",
-            _sigkill,
+            sigkill,
             lease_expired,
             crashes_measured,
             ci=True,
@@ -481,20 +286,20 @@ DRILLS: dict[str, Drill] = {
             "worker",
             "graceful-shutdown.md",
             "SIGTERM: graceful drain, hand-back, resume",
-            _sigterm,
+            sigterm,
             jobs_noticed,
             crashes_measured,
-            _drain_checks,
+            drain_checks,
         ),
         Drill(
             "worker-oom",
             "oom",
             "worker-oom.md",
             "A busy worker over its memory limit is OOM-killed",
-            _oom,
+            oom,
             lease_expired,
             crashes_measured,
-            _oom_checks,
+            oom_checks,
         ),
     )
 }

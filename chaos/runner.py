@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 from chaos import probes
 from chaos.context import DrillContext
-from chaos.drills import DRILLS, Drill
+from chaos.drill_kit import Drill
+from chaos.drills import DRILLS
 from chaos.env import ChaosEnv, create_tenant
 from chaos.faults import reset_proxies
 from chaos.invariants import check_all
