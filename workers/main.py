@@ -7,13 +7,8 @@ from typing import Any, ClassVar
 from arq.connections import RedisSettings as ArqRedisSettings
 from arq.cron import CronJob
 from arq.worker import Function, func
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from control_plane.domain.jobs import IMPORT_TASK_NAME
-from control_plane.integrations.queue import create_redis
 from control_plane.settings import get_settings
 from workers.feeding import start_feeder, wake_feeder
 from workers.ops_tasks import ops_cron_jobs
@@ -23,26 +18,15 @@ from workers.tasks import run_import
 
 _settings = get_settings()
 ARQ_MAX_TRIES = 10_000
-ARQ_REDIS_RETRIES = 600
-"""arq's own Redis commands retry a lost connection this often (backoff capped at 1 s: about 10 minutes).
-
-arq's poll loop has no error handling: one failed command ends the worker process.  Retrying inside
-the client makes the loop wait out an outage or a failover instead, and lets a job that ends meanwhile
-record its result once Redis is back rather than leave its in-progress marker behind.
-"""
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    # The application's own Redis work (feeder, limiter, breaker, presence) fails fast and reports the
-    # outage; only arq's pool (polling, job bookkeeping) waits it out.
-    ctx["redis"] = create_redis(_settings.redis)
     await open_resources(ctx, _settings)
     await start_feeder(ctx, _settings)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     await close_resources(ctx)
-    await ctx["redis"].aclose()  # last: the feeder and presence tasks use it until they stop
 
 
 async def job_ended(ctx: dict[str, Any]) -> None:
@@ -60,8 +44,6 @@ def _redis_settings() -> ArqRedisSettings:
         conn_timeout=int(redis.connect_timeout_s) or 1,
         conn_retries=30,
         conn_retry_delay=1,
-        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), ARQ_REDIS_RETRIES),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError, OSError],  # OSError: a refused reconnect
         ssl=redis.tls,
     )
 
