@@ -13,6 +13,7 @@ from chaos import probes
 from chaos.context import DrillContext
 from chaos.drill_kit import Drill, api_unready, apply, flowing, hold, jobs_noticed, lift
 from chaos.faults import Fault, ProviderFaults, ProxyDisabled, Toxic
+from chaos.invariants import image_checks
 from chaos.model import Check
 from chaos.process_faults import RedisCrashed
 from chaos.throttle import NoisyNeighbour
@@ -24,6 +25,7 @@ from chaos.worker_drills import (
     oom_checks,
     sigkill,
     sigterm,
+    worker_exited,
 )
 
 # --- Redis ---------------------------------------------------------------------------------------
@@ -261,7 +263,7 @@ DRILLS: dict[str, Drill] = {
             flowing,
             _throttle_checks,
         ),
-        Drill("s3-outage", "s3", "s3-outage.md", "S3 unreachable mid-import", _s3_outage, jobs_noticed, flowing),
+        Drill("s3-outage", "s3", "s3-outage.md", "S3 away mid-import", _s3_outage, jobs_noticed, flowing, image_checks),
         Drill(
             "network-partition",
             "network",
@@ -287,7 +289,7 @@ DRILLS: dict[str, Drill] = {
             "graceful-shutdown.md",
             "SIGTERM: graceful drain, hand-back, resume",
             sigterm,
-            jobs_noticed,
+            worker_exited,
             crashes_measured,
             drain_checks,
         ),

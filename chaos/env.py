@@ -128,6 +128,7 @@ async def create_tenant(
     latency_ms: int,
     api: str = "graphql",
     image_px: int = 320,
+    image_format: str = "jpeg",
 ) -> Tenant:
     """A fresh company with one Shopify integration on its own simulator account (so faults stay local)."""
     sim = env.settings.simulator
@@ -140,6 +141,7 @@ async def create_tenant(
             "images_max": images_max,
             "image_width": image_px,
             "image_height": image_px,
+            "image_format": image_format,
             "faults": {"latency_ms": latency_ms},
         },
     )

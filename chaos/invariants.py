@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from chaos.context import DrillContext
 from chaos.env import ChaosEnv, Tenant, image_store
 from chaos.model import Check
 from chaos.workload import WorkloadResult
@@ -115,6 +116,23 @@ async def missing_objects(env: ChaosEnv, tenant: Tenant) -> tuple[int, list[str]
             if not await store.exists(key):
                 absent.append(key)
     return len(rows), absent
+
+
+async def image_checks(ctx: DrillContext) -> list[Check]:
+    """After a storage fault: no image row left unstored (the attempt must fail and retry, not drop the image).
+
+    The simulator serves no broken image in drills, so every image row should have reached S3.
+    """
+    async with ctx.env.sessions() as session:
+        rows = list(
+            await session.execute(
+                sa.select(ProductImage.status, sa.func.count())
+                .where(ProductImage.company_id == ctx.tenant.company_id, ProductImage.s3_key.is_(None))
+                .group_by(ProductImage.status)
+            )
+        )
+    unstored = {str(status): int(count) for status, count in rows}
+    return [Check("image rows never stored", not unstored, sum(unstored.values()), 0, str(unstored or ""))]
 
 
 async def reconcile_twice(env: ChaosEnv) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -26,6 +26,8 @@ from control_plane.integrations.redis_state.circuit_breaker import RedisCircuitB
 
 PROBE_TIMEOUT_S = 3.0
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
+FINISHED_EVENTS = ("completed", "failed", "cancelled")
+"""Job events that move a job into one of the TERMINAL states."""
 
 
 async def api_ready(env: ChaosEnv) -> Check:

@@ -94,6 +94,9 @@ class MemoryLimit:
 
     Locally there is no cgroup to delegate, so the drill plays the kernel's
     OOM killer: it watches VmRSS and kills on the first sample over the limit.
+    The limit sits ``headroom_mib`` above the worker's resting size: the
+    smallest RSS seen over ``RESTING_WINDOW_S`` (a sample taken mid-decode would
+    put the limit out of reach of the next one).
     """
 
     workers: WorkerPool
@@ -101,20 +104,36 @@ class MemoryLimit:
     headroom_mib: int
     restart_delay_s: float = 2.0
     name: str = ""
+    resting_mib: float | None = None
     limit_mib: float | None = None
     peak_mib: float = 0.0
     killed_at: float | None = None
     _watch: asyncio.Task[None] | None = field(default=None, repr=False)
 
+    RESTING_WINDOW_S = 1.0
+    SAMPLE_S = 0.05
+
     def __post_init__(self) -> None:
         self.name = self.name or f"memory limit on {self.worker}"
 
     def attributes(self) -> dict[str, Any]:
-        return {"worker": self.worker, "limit_mib": self.limit_mib, "headroom_mib": self.headroom_mib}
+        return {
+            "worker": self.worker,
+            "resting_mib": self.resting_mib,
+            "limit_mib": self.limit_mib,
+            "headroom_mib": self.headroom_mib,
+        }
 
     async def inject(self) -> None:
         pid = self.workers.live()[self.worker]
-        self.limit_mib = round((rss_mib(pid) or 0.0) + self.headroom_mib, 1)
+        samples = []
+        for _ in range(round(self.RESTING_WINDOW_S / self.SAMPLE_S)):
+            rss = rss_mib(pid)
+            if rss is not None:
+                samples.append(rss)
+            await asyncio.sleep(self.SAMPLE_S)
+        self.resting_mib = round(min(samples, default=0.0), 1)
+        self.limit_mib = round(self.resting_mib + self.headroom_mib, 1)
         self._watch = asyncio.create_task(self._enforce(pid))
 
     async def _enforce(self, pid: int) -> None:
@@ -127,7 +146,7 @@ class MemoryLimit:
                 self.killed_at = time.monotonic()
                 os.kill(pid, signal.SIGKILL)
                 return
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(self.SAMPLE_S)
 
     async def wait_killed(self, timeout_s: float) -> bool:
         if self._watch is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -41,14 +42,18 @@ async def run_drill(
     rid = run_id(started, name)
     record = DrillRecord(name, rid, drill.runbook, SEED_FAILURES[drill.failure], started)
     slug = f"chaos-{rid.lower().replace('t', '-', 1)}"[:100]
+    oom = name == "worker-oom"
     tenant = await create_tenant(
         env,
         slug,
         products=options.products,
-        images_max=options.images_max,
+        # worker-oom: what grows a worker is decoding big images; PNG has no reduced-scale decoding (JPEG
+        # does), so each one holds 12 MiB while it is decoded; one image per product at most bounds the CPU
+        images_max=min(options.images_max, 1) if oom else options.images_max,
         latency_ms=options.provider_latency_ms,
         api="rest" if name == "provider-throttle" else "graphql",
-        image_px=2048 if name == "worker-oom" else 320,  # decoding big images is what grows a worker
+        image_px=2048 if oom else 320,
+        image_format="png" if oom else "jpeg",
     )
     driver = WorkloadDriver(env.api, tenant, WorkloadSpec(options.jobs, options.submit_interval_s, options.seed), rid)
     ctx = DrillContext(env, tenant, record, options, driver, options.products)
@@ -103,8 +108,7 @@ async def _lifecycle(ctx: DrillContext, drill: Drill, report: Reporter) -> None:
         await _finish_detection(ctx, detector)
         report(f"{drill.name}: recovery {_seconds(record.recover_s)}; waiting for every job to finish")
         await asyncio.wait_for(asyncio.shield(workload), options.settle_timeout_s)
-        await poll_until(lambda: probes.all_settled(env, ctx.job_ids), options.settle_timeout_s, every_s=1.0)
-        ctx.note("workload", "settled", **ctx.workload.result.as_dict())
+        await _settle(ctx)
     finally:
         policy.cancel()
         await _rollback(ctx, report)
@@ -115,6 +119,20 @@ async def _lifecycle(ctx: DrillContext, drill: Drill, report: Reporter) -> None:
     ctx.note("hypothesis", "steady state after", ok=all(c.ok for c in record.after))
     record.invariants = await check_all(env, ctx.tenant, ctx.workload.result, ctx.catalog_size)
     record.invariants += await drill.checks(ctx)
+
+
+async def _settle(ctx: DrillContext) -> None:
+    """Wait (polling, bounded) until every job is terminal; the bound covers the workers' whole retry ladder.
+
+    A job whose attempts failed during the fault may still owe its retries (5 s, 25 s, 125 s by default):
+    the settle window is ``settle_timeout_s`` plus that ladder, so a slow but honest retry is never cut short.
+    """
+    window = ctx.options.settle_timeout_s + sum(ctx.env.settings.worker.retry_delays_s)
+    started = time.monotonic()
+    settled = await poll_until(lambda: probes.all_settled(ctx.env, ctx.job_ids), window, every_s=1.0)
+    what = "settled" if settled is not None else f"NOT settled within {window:g} s"
+    after = round((settled or time.monotonic()) - started, 1)
+    ctx.note("workload", what, after_s=after, window_s=window, **ctx.workload.result.as_dict())
 
 
 async def restart_policy(ctx: DrillContext, expected: list[str]) -> None:

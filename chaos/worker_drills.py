@@ -42,48 +42,54 @@ async def _crash(ctx: DrillContext, fault: WorkerKilled | MemoryLimit, worker: s
         ctx.note(
             "observe",
             "OOM kill" if ctx.scratch["oom_killed"] else "never crossed the limit",
+            resting_mib=fault.resting_mib,
             peak_mib=round(fault.peak_mib, 1),
             limit_mib=fault.limit_mib,
         )
-        died_at = fault.killed_at
     else:
         exited = await fault.wait_exit(ctx.options.drain_limit_s + 15)
         ctx.scratch["drain_s"] = exited
         ctx.note("observe", f"{worker} exited", after_s=None if exited is None else round(exited, 2))
-        died_at = fault.killed_at
+    died_at = fault.killed_at
     died_wall = datetime.now(UTC) - timedelta(seconds=time.monotonic() - (died_at or time.monotonic()))
     restart = asyncio.create_task(lift(ctx, fault))
-    resumed = await poll_until(lambda: jobs_resumed(ctx, held, died_wall), ctx.options.recovery_timeout_s)
+    seen = await poll_until(lambda: jobs_resumed(ctx, held, died_wall), ctx.options.recovery_timeout_s)
+    after = None if seen is None or died_at is None else await resumed_after(ctx, held, died_wall)
     recoveries: list[float | None] = ctx.scratch.setdefault("recoveries", [])
-    recoveries.append(None if resumed is None or died_at is None else resumed - died_at)
-    await _note_resumed(ctx, worker, held, resumed, died_at)
+    recoveries.append(after)
+    ctx.note(
+        "recover",
+        f"jobs of {worker} resumed" if after is not None else f"jobs of {worker} NOT resumed",
+        jobs=len(held),
+        after_s=None if after is None else round(after, 2),
+    )
     await restart
 
 
-async def _note_resumed(
-    ctx: DrillContext, worker: str, held: list[uuid.UUID], resumed: float | None, died_at: float | None
-) -> None:
-    ctx.note(
-        "recover",
-        f"jobs of {worker} resumed" if resumed else f"jobs of {worker} NOT resumed",
-        jobs=len(held),
-        after_s=None if resumed is None or died_at is None else round(resumed - died_at, 2),
-    )
+async def _resumptions(ctx: DrillContext, held: list[uuid.UUID], since: datetime) -> dict[uuid.UUID, datetime]:
+    """When each job in ``held`` first ran again (a ``started`` event) or finished, after ``since``."""
+    first: dict[uuid.UUID, datetime] = {}
+    for event in await probes.events_since(ctx.env, held, since, ("started", *probes.FINISHED_EVENTS)):
+        first.setdefault(event.job_id, event.at)
+    for row in await probes.job_rows(ctx.env, held):  # finished before the kill landed (a race): done already
+        if str(getattr(row.status, "value", row.status)) in probes.TERMINAL:
+            first.setdefault(row.id, since)
+    return first
 
 
 async def jobs_resumed(ctx: DrillContext, held: list[uuid.UUID], since: datetime) -> bool:
-    """Every job in ``held`` finished, or runs again with a heartbeat after ``since``."""
-    rows = {r.id: r for r in await probes.job_rows(ctx.env, held)}
-    for job in held:
-        row = rows.get(job)
-        if row is None:
-            return False
-        status = str(getattr(row.status, "value", row.status))
-        if status in probes.TERMINAL:
-            continue
-        if status != "RUNNING" or row.heartbeat_at is None or row.heartbeat_at <= since:
-            return False
-    return True
+    """Every job in ``held`` ran again on a live worker (or finished) after ``since``.
+
+    Counted from the job's own timeline, so a job that resumed and was then legitimately handed
+    back (a provider throttle) counts as resumed: the crash is what is being timed, not the provider.
+    """
+    return len(await _resumptions(ctx, held, since)) == len(set(held))
+
+
+async def resumed_after(ctx: DrillContext, held: list[uuid.UUID], since: datetime) -> float:
+    """Seconds from ``since`` (the death) until the last of ``held`` ran again, from the job events' times."""
+    times = (await _resumptions(ctx, held, since)).values()
+    return max(((at - since).total_seconds() for at in times), default=0.0)
 
 
 async def sigkill(ctx: DrillContext) -> None:
@@ -115,6 +121,14 @@ async def sigterm(ctx: DrillContext) -> None:
         return
     await _crash(ctx, WorkerKilled(ctx.env.workers, worker, signal.SIGTERM, ctx.options.restart_delay_s), worker)
     ctx.mark_restored()
+
+
+async def worker_exited(ctx: DrillContext) -> bool:
+    """Detected: the terminated worker exited, which is what its orchestrator (ECS, the supervisor) acts on.
+
+    (A drain that finishes its jobs in time leaves no hand-back on any timeline to detect it by.)
+    """
+    return ctx.scratch.get("drain_s") is not None
 
 
 async def drain_checks(ctx: DrillContext) -> list[Check]:

@@ -47,6 +47,14 @@ def verdict(value: str | None) -> str:
     return value.upper()  # words, not emoji: readable on any font set
 
 
+def product_count(progress: dict[str, Any], status: str) -> str:
+    """``done/total``; providers that do not say how many products a shop has leave the total open until the end."""
+    done, total = progress["products_processed"], progress["products_total"]
+    if total is not None:
+        return f"{done}/{total}"
+    return f"{done}" if status == "COMPLETED" else f"{done} so far"
+
+
 def ago(moment: str | float | None) -> str:
     """``12 s ago`` from an ISO time or Unix seconds."""
     if moment is None or moment == "":

@@ -129,10 +129,15 @@ class Tenants:
     acme: Vendor
     beans: Vendor
     operator_key: str
+    viewer_key: str
 
     @property
     def operator(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.operator_key}"}
+
+    @property
+    def viewer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.viewer_key}"}
 
 
 OPERATOR = Principal(subject="test-operator", role=Role.OPERATOR, company_id=None)
@@ -152,7 +157,7 @@ def simulator_account(settings: Settings, provider: Provider, account: str) -> t
 
 @pytest.fixture
 async def tenants(clean: None, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Tenants:
-    """Two companies on different providers and tiers, plus an operator."""
+    """Two companies on different providers and tiers, plus an operator and a (read-only) viewer."""
     async with sessions() as session:
         service = TenantService(session, settings.auth.api_key_pepper.get_secret_value())
         integrations = IntegrationService(session, actor=OPERATOR, secrets=secret_box(settings))
@@ -177,8 +182,9 @@ async def tenants(clean: None, sessions: async_sessionmaker[AsyncSession], setti
             key = await service.issue_key(company=company, role=Role.VENDOR, name="test")
             vendors.append(Vendor(company.id, integration.id, key.key, account))
         operator = await service.issue_key(company=None, role=Role.OPERATOR, name="ops")
+        viewer = await service.issue_key(company=None, role=Role.VIEWER, name="watch")
         await session.commit()
-    return Tenants(acme=vendors[0], beans=vendors[1], operator_key=operator.key)
+    return Tenants(acme=vendors[0], beans=vendors[1], operator_key=operator.key, viewer_key=viewer.key)
 
 
 @pytest.fixture(scope="session")

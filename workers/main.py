@@ -14,6 +14,7 @@ from workers.feeding import start_feeder, wake_feeder
 from workers.ops_tasks import ops_cron_jobs
 from workers.reconciliation_tasks import reconciliation_cron_jobs
 from workers.resources import close_resources, open_resources
+from workers.runtime import tune_garbage_collection
 from workers.tasks import run_import
 
 _settings = get_settings()
@@ -22,6 +23,7 @@ ARQ_MAX_TRIES = 10_000
 
 async def startup(ctx: dict[str, Any]) -> None:
     await open_resources(ctx, _settings)
+    tune_garbage_collection(_settings.worker.gc_young_threshold)
     await start_feeder(ctx, _settings)
 
 

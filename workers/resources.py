@@ -28,7 +28,7 @@ from control_plane.integrations.secrets import SecretBox
 from control_plane.logging import configure_logging
 from control_plane.services.image_ingest import ImageTools
 from control_plane.services.metrics import presence
-from control_plane.settings import Settings
+from control_plane.settings import Settings, ensure_production_secrets
 
 
 def worker_id() -> str:
@@ -38,6 +38,7 @@ def worker_id() -> str:
 
 async def open_resources(ctx: dict[str, Any], settings: Settings) -> None:
     """Fill arq's ctx: database, provider clients, image tools, limiter; closed by close_resources."""
+    ensure_production_secrets(settings)  # a production worker never runs on the public development secrets
     configure_logging()
     logging.getLogger("arq").handlers.clear()  # arq's CLI adds a plain-text handler; keep one JSON stream
     stack = AsyncExitStack()

@@ -12,27 +12,32 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
+from datetime import timedelta
 from typing import Any
 
 import structlog
-from arq.worker import Retry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import ImportJob
-from control_plane.domain.errors import InvalidRequest
+from control_plane.domain.errors import DependencyUnavailable, InvalidRequest
 from control_plane.integrations.providers.base import (
     PermanentProviderError,
     ProviderDeferred,
     ProviderError,
     RetryableProviderError,
 )
+from control_plane.integrations.queue import ArqJobQueue
 from control_plane.services.execution import JobExecution, LeaseLost
 from control_plane.services.image_ingest import ImageIngest
 from control_plane.services.import_inputs import load_inputs
 from control_plane.services.import_run import ImportRun, Progress
+from control_plane.services.imports import queue_entry
 from workers.heartbeat import Heartbeat
 
 log = structlog.get_logger("workers.runner")
+MIN_DEFER_S = 1.0
+"""arq drops this run's payload and queue entry just after the task returns; a job due again sooner
+could be dispatched before that and lose its new entry."""
 PERMANENT = (PermanentProviderError, InvalidRequest)
 THROTTLED_STATUS = 429
 Settle = Callable[[JobExecution, ImportJob], Awaitable[Any]]
@@ -67,9 +72,10 @@ class JobRunner:
             if not defers_without_attempt(exc):
                 return await self._retry_or_fail(_reason(exc))
             delay, why = exc.retry_after_s or 5.0, exc.message
-            await self._settle(lambda ex, job: ex.hand_back(job, why, refund_attempt=True))
+            if await self._settle(lambda ex, job: ex.hand_back(job, why, refund_attempt=True)):
+                await self._file_later(delay)
             self._log.info("job.deferred", reason=why, delay_s=delay)
-            raise Retry(defer=delay) from exc
+            return "deferred"
         except PERMANENT as exc:
             return await self._fail(_reason(exc))
         except asyncio.CancelledError:  # shutdown drain ran out: hand back from the checkpoint
@@ -136,12 +142,27 @@ class JobRunner:
         if attempt >= self._job.max_attempts or attempt > len(delays):
             return await self._fail(f"gave up after {attempt} attempts: {reason}")
         delay = float(delays[attempt - 1])
-        await self._settle(lambda ex, job: ex.retry_later(job, reason, delay))
+        if await self._settle(lambda ex, job: ex.retry_later(job, reason, delay)):
+            await self._file_later(delay)
         self._log.warning("job.retry_scheduled", error=reason, delay_s=delay)
-        raise Retry(defer=delay)
+        return "retry_scheduled"
 
-    async def _settle(self, settle: Settle) -> None:
-        """Record the outcome in its own transaction; if that fails, the lease sweep recovers the job."""
+    async def _file_later(self, delay_s: float) -> None:
+        """Back in its company's line, due in ``delay_s``: the feeder, not arq, gives it its next slot.
+
+        (An arq retry would take the first free slot when due, ahead of jobs resumed from a dead
+        worker and outside the fair-share order.)  If Redis is away the job stays QUEUED in
+        PostgreSQL and the reconciler files it again.
+        """
+        queue = ArqJobQueue(self._ctx["redis"], self._ctx["settings"].redis.queue_name)
+        defer = timedelta(seconds=max(delay_s, MIN_DEFER_S))
+        try:
+            await queue.requeue_import(queue_entry(self._job), defer_by=defer)
+        except DependencyUnavailable as exc:
+            self._log.warning("job.requeue_failed", error=exc.detail, reconciled_by="the next reconciliation pass")
+
+    async def _settle(self, settle: Settle) -> bool:
+        """Record the outcome in its own transaction; False if that failed (the lease sweep recovers the job)."""
         try:
             async with self._ctx["sessions"]() as session:
                 await settle(self._execution(session), self._job)
@@ -150,6 +171,9 @@ class JobRunner:
             self._log.warning("job.lease_lost")
         except Exception as exc:
             self._log.error("job.settle_failed", error=_reason(exc))
+        else:
+            return True
+        return False
 
 
 def defers_without_attempt(exc: ProviderError) -> bool:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from control_plane.api.access import access, authorize
 from control_plane.api.dependencies import (
     provide_admission,
     provide_db_session,
@@ -21,7 +22,10 @@ from control_plane.api.dependencies import (
     provide_secrets,
     provide_settings,
 )
+from control_plane.api.headers import add_security_headers
+from control_plane.api.problem_docs import document_problems
 from control_plane.api.problems import EXCEPTION_HANDLERS
+from control_plane.api.request_db import CloseRequestDatabase
 from control_plane.api.routes.health import live, ready
 from control_plane.api.routes.imports import ImportController
 from control_plane.api.routes.integrations import IntegrationController
@@ -32,12 +36,13 @@ from control_plane.api.routes.ops_history import OpsHistoryController
 from control_plane.api.routes.ops_read import OpsReadController
 from control_plane.api.routes.ops_reports import OpsReportsController
 from control_plane.db.engine import create_engine, create_session_factory
+from control_plane.domain.principals import Access
 from control_plane.integrations.providers import ProviderClients, create_http_client
 from control_plane.integrations.queue import ArqJobQueue, create_redis
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.integrations.secrets import SecretBox
 from control_plane.logging import configure_logging
-from control_plane.settings import Settings, get_settings
+from control_plane.settings import Settings, ensure_production_secrets, get_settings
 
 API_VERSION = "0.1.0"
 
@@ -45,6 +50,7 @@ API_VERSION = "0.1.0"
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; ``settings`` lets tests point it at their own database."""
     settings = settings or get_settings()
+    ensure_production_secrets(settings)  # production never starts on the public development secrets
     configure_logging()
 
     @asynccontextmanager
@@ -53,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         redis = create_redis(settings.redis)
         http = create_http_client(settings)
         app.state.settings = settings
+        app.state.engine = engine
         app.state.sessions = create_session_factory(engine)
         app.state.redis = redis
         app.state.queue = ArqJobQueue(redis, settings.redis.queue_name)
@@ -66,7 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await redis.aclose()
             await engine.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             ImportController,
             IntegrationController,
@@ -85,12 +92,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "db_session": Provide(provide_db_session),
             "queue": Provide(provide_queue, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
-            "principal": Provide(provide_principal),
+            "principal": Provide(provide_principal, sync_to_thread=False),
             "secrets": Provide(provide_secrets, sync_to_thread=False),
             "provider_clients": Provide(provide_provider_clients, sync_to_thread=False),
             "ops_state": Provide(provide_ops_state, sync_to_thread=False),
             "admission": Provide(provide_admission, sync_to_thread=False),
         },
+        guards=[authorize],  # every route declares its access in opt; undeclared routes are refused
+        middleware=[CloseRequestDatabase()],  # the request's one database connection goes back, errors included
+        before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.api.max_body_bytes,
         cors_config=CORSConfig(allow_origins=[]),
@@ -99,10 +109,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Import Control Plane",
             version=API_VERSION,
             description="Import vendors' product catalogs from commerce providers.",
-            path="/schema",
+            openapi_router=Router(
+                path="/schema", route_handlers=[], opt=access(Access.PUBLIC), include_in_schema=False
+            ),
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API key or JWT")}
             ),
             security=[{"bearer": []}],
         ),
     )
+    document_problems(app)  # the problem answers every operation gives, in the OpenAPI document
+    return app

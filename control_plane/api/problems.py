@@ -59,8 +59,14 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+BODY_PARAMETER = "data"
+"""Litestar's name for the request body's parameter; clients know it as the body."""
+
+
 def _wire_name(request: Request[Any, Any, Any], key: str) -> str:
-    """The name the client used (e.g. the header `Idempotency-Key`), not the Python one."""
+    """The name the client used (e.g. the header `Idempotency-Key`, the body), not the Python one."""
+    if key == BODY_PARAMETER:
+        return "body"
     try:
         parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
     except AttributeError:  # no handler resolved (e.g. routing failed)
@@ -150,6 +156,15 @@ def _on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Respo
     )
     if not unreachable:
         return _on_unexpected(request, exc)
+    if isinstance(exc, PoolTimeout):  # reachable but every connection is busy: overload, not an outage
+        log.warning("database connection pool exhausted")
+        return problem(
+            request,
+            503,
+            code="database_busy",
+            detail="every database connection is in use; nothing was changed, retry later",
+            headers={"Retry-After": RETRY_AFTER_S},
+        )
     log.warning("database unavailable: %s", type(exc).__name__)
     return problem(
         request,

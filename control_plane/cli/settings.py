@@ -17,5 +17,13 @@ def settings_command() -> None:
         click.echo(f"[{section.__name__}] {(section.__doc__ or '').strip()}")
         for name, field in section.model_fields.items():
             value = getattr(instance, name)
-            shown = "********" if isinstance(value, SecretStr) else value
-            click.echo(f"  {prefix}{name.upper()}={shown}  # {field.description}")
+            click.echo(f"  {prefix}{name.upper()}={_shown(value)}  # {field.description}")
+
+
+def _shown(value: object) -> object:
+    """Secrets, alone or in a list, are masked."""
+    if isinstance(value, SecretStr):
+        return "********"
+    if isinstance(value, tuple) and any(isinstance(item, SecretStr) for item in value):
+        return f"[{len(value)} masked]"
+    return value

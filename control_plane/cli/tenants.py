@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.cli.session import integration_service, run_in_session
+from control_plane.db.models import ApiCredential
 from control_plane.domain.principals import Role, Tier
 from control_plane.domain.providers import Provider
 from control_plane.services.integrations import NewIntegration
@@ -84,5 +86,54 @@ def create_key(slug: str | None, role: str, name: str) -> None:
         service = _service(session, settings)
         company = await service.company(slug) if slug else None
         return (await service.issue_key(company=company, role=Role(role), name=name)).key
+
+    click.echo(run_in_session(action))
+
+
+def _key_line(key: ApiCredential, slugs: dict[uuid.UUID, str]) -> str:
+    company = slugs.get(key.company_id, "-") if key.company_id else "-"
+    used = key.last_used_at.isoformat(timespec="seconds") if key.last_used_at else "never"
+    revoked = key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else "-"
+    created = key.created_at.isoformat(timespec="seconds")
+    return "\t".join([str(key.id), key.key_prefix + "…", key.role.value, company, key.name, created, used, revoked])
+
+
+@tenants.command("list-keys")
+@click.option("--company", "slug", default=None, help="Only this company's keys (slug).")
+@click.option("--all", "include_revoked", is_flag=True, help="Include revoked keys.")
+def list_keys(slug: str | None, include_revoked: bool) -> None:
+    """List API keys: id, prefix, role, company, name, created, last used, revoked (never the key)."""
+
+    async def action(session: AsyncSession, settings: Settings) -> list[str]:
+        service = _service(session, settings)
+        company = await service.company(slug) if slug else None
+        keys = await service.list_keys(company=company, include_revoked=include_revoked)
+        slugs = {c.id: c.slug for c in await service.companies({k.company_id for k in keys if k.company_id})}
+        return [_key_line(key, slugs) for key in keys]
+
+    click.echo("id\tprefix\trole\tcompany\tname\tcreated\tlast_used\trevoked")
+    for line in run_in_session(action):
+        click.echo(line)
+
+
+@tenants.command("revoke-key")
+@click.argument("key_id", type=click.UUID)
+def revoke_key(key_id: uuid.UUID) -> None:
+    """Revoke a key (its id from list-keys): it is refused from the next request on."""
+
+    async def action(session: AsyncSession, settings: Settings) -> str:
+        revoked = await _service(session, settings).revoke_key(key_id)
+        return f"revoked {revoked.id} ({revoked.key_prefix}…, {revoked.name})"
+
+    click.echo(run_in_session(action))
+
+
+@tenants.command("rotate-key")
+@click.argument("key_id", type=click.UUID)
+def rotate_key(key_id: uuid.UUID) -> None:
+    """A new key for the same company, role and name; the old one is revoked at once. The new key is printed once."""
+
+    async def action(session: AsyncSession, settings: Settings) -> str:
+        return (await _service(session, settings).rotate_key(key_id)).key
 
     click.echo(run_in_session(action))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from control_plane.settings import DatabaseSettings
@@ -19,7 +22,20 @@ def create_engine(settings: DatabaseSettings, *, database: str | None = None) ->
         pool_pre_ping=True,
         pool_timeout=settings.connect_timeout_s,
         connect_args={"timeout": settings.connect_timeout_s, "server_settings": server_settings},
+        json_serializer=encode_json,
     )
+
+
+_JSON = msgspec.json.Encoder()
+
+
+def encode_json(value: Any) -> str:
+    """JSON/JSONB parameters, encoded several times faster than the standard library (a page's raw payloads).
+
+    Encodes everything ``json.dumps`` does the same way (NaN aside, which PostgreSQL refuses anyway), and
+    Decimals as strings, as ``jsonable`` would: mapped variants go in without a copy.
+    """
+    return _JSON.encode(value).decode()
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

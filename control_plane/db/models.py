@@ -150,6 +150,8 @@ class JobEvent(Base):
     """Append-only timeline of a job; a trigger refuses updates and deletes."""
 
     __tablename__ = "job_events"
+    # Outcome counts over a window (metrics, SLOs) read status changes by time, not whole timelines.
+    __table_args__ = (sa.Index("ix_job_events_to_status_at", "to_status", "at"),)
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
     job_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("import_jobs.id"), index=True)

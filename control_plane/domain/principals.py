@@ -20,6 +20,31 @@ GLOBAL_ROLES = frozenset({Role.OPERATOR, Role.VIEWER})
 """Roles not bound to one company."""
 
 
+class Access(StrEnum):
+    """What an endpoint declares it needs; the API refuses other callers before the handler runs."""
+
+    PUBLIC = "public"
+    """No credential: liveness, readiness and metrics (the last kept behind the network boundary)."""
+    TENANT_READ = "tenant-read"
+    """Any role; a vendor sees only its own company (the repositories scope every query)."""
+    TENANT_WRITE = "tenant-write"
+    """Vendors (own company) and operators; viewers are read-only."""
+    OBSERVER = "observer"
+    """Operations reads: operators and viewers, never vendors."""
+    OPERATOR = "operator"
+    """Operations controls and the audit trail: operators only."""
+
+
+ACCESS_ROLES: dict[Access, frozenset[Role]] = {
+    Access.PUBLIC: frozenset(Role),
+    Access.TENANT_READ: frozenset(Role),
+    Access.TENANT_WRITE: frozenset({Role.VENDOR, Role.OPERATOR}),
+    Access.OBSERVER: GLOBAL_ROLES,
+    Access.OPERATOR: frozenset({Role.OPERATOR}),
+}
+"""The roles each access level admits."""
+
+
 class Tier(StrEnum):
     BASIC = "BASIC"
     PRO = "PRO"
@@ -64,6 +89,12 @@ class Principal:
         """Operations reads: operators and viewers, never vendors."""
         if self.role not in GLOBAL_ROLES:
             raise PermissionDenied("this view needs the operator or viewer role")
+
+    def ensure_access(self, access: Access) -> None:
+        """The edge's check of an endpoint's declared access (services keep their own checks too)."""
+        if self.role not in ACCESS_ROLES[access]:
+            allowed = ", ".join(sorted(role.value for role in ACCESS_ROLES[access]))
+            raise PermissionDenied(f"this endpoint needs one of the roles: {allowed}")
 
     def ensure_may_change(self) -> None:
         """Viewers are read-only everywhere: any state-changing request is refused."""

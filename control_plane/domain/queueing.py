@@ -24,6 +24,9 @@ class QueueEntry:
     job_id: uuid.UUID
     company_id: uuid.UUID
     tier: Tier
+    resumed: bool = False
+    """Its worker died mid-run: it goes to the head of its line, ahead of jobs that have not started,
+    so a crash costs the lease expiry, not a wait behind the whole backlog (Bull re-runs stalled jobs first)."""
 
 
 @dataclass(frozen=True)

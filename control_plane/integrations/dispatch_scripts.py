@@ -42,12 +42,17 @@ local function join(rotation, state, tier, company)
 end
 """
 
+RESUMED_AHEAD = 2**50
+"""Subtracted from a resumed job's arrival number: resumed jobs keep their own order, all ahead of new ones."""
+
 FILE_LUA = (
-    _NOW
+    f"local RESUMED_AHEAD = {RESUMED_AHEAD}\n"
+    + _NOW
     + _JOIN
     + """
 -- KEYS: jobs, delayed, line, rotation, state, arq job, arq in-progress, arq queue, arq result, arq retry
--- ARGV: job, meta ("TIER company"), defer ms, tier, company.  Returns 1 if any queue held the job.
+-- ARGV: job, meta ("TIER company"), defer ms, tier, company, resumed (1: ahead of every job not yet started).
+-- Returns 1 if any queue held the job.
 local job = ARGV[1]
 local held = 0
 if redis.call('HEXISTS', KEYS[1], job) == 1 or redis.call('EXISTS', KEYS[6]) == 1 then held = 1 end
@@ -63,13 +68,18 @@ if defer > 0 then
 end
 redis.call('ZREM', KEYS[2], job)
 if not redis.call('ZSCORE', KEYS[3], job) then
-  redis.call('ZADD', KEYS[3], redis.call('HINCRBY', KEYS[5], 'seq', 1), job)
+  local seq = redis.call('HINCRBY', KEYS[5], 'seq', 1)
+  if ARGV[6] == '1' then seq = seq - RESUMED_AHEAD end
+  redis.call('ZADD', KEYS[3], seq, job)
 end
 join(KEYS[4], KEYS[5], ARGV[4], ARGV[5])
 return held
 """
 )
-"""File a job in its company's line (or as delayed), taking it out of arq whatever arq held of it."""
+"""File a job in its company's line (or as delayed), taking it out of arq whatever arq held of it.
+
+A resumed job (its worker died) goes ahead of the jobs that have not started; a delayed one joins by
+arrival when it falls due, as any deferral does."""
 
 PROMOTE_LUA = (
     _NOW

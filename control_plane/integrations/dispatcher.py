@@ -92,7 +92,8 @@ class FairDispatcher:
             retry_key_prefix + job,
         ]
         defer_ms = int(defer_by.total_seconds() * 1000) if defer_by else 0
-        args: list[str | int] = [job, f"{entry.tier.value} {company}", defer_ms, entry.tier.value, company]
+        meta = f"{entry.tier.value} {company}"
+        args: list[str | int] = [job, meta, defer_ms, entry.tier.value, company, int(entry.resumed)]
         return bool(await self._file(keys=keys, args=args))
 
     async def promote(self) -> int:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import ImportJob
 from control_plane.db.repositories.catalog import CatalogRepository
-from control_plane.domain.mapping import MappedProduct, MappingErrors, RuleSet, compile_rules, jsonable
+from control_plane.domain.mapping import MappedProduct, MappingErrors, RuleSet, compile_rules
 from control_plane.integrations.providers.base import ProductPage, ProviderClient, SourceProduct
 from control_plane.services.execution import JobExecution, LeaseLost
 from control_plane.services.image_ingest import ImageIngest
@@ -51,6 +51,26 @@ class PageDone:
     last_page: bool
 
 
+@dataclass(frozen=True)
+class MappedPage:
+    """A provider page and its products mapped: what the run writes, in the provider's order."""
+
+    page: ProductPage
+    mapped: list[tuple[MappedProduct, SourceProduct]]
+    failures: list[tuple[SourceProduct, str]]
+    """Products the mapping refused, with the reason."""
+
+    def first(self, count: int) -> MappedPage:
+        """Only the page's first ``count`` products (the job's ``max_products`` ends inside this page)."""
+        kept = self.page.products[:count]
+        cut = {id(source) for source in kept}
+        return MappedPage(
+            ProductPage(products=kept, next_cursor=None),
+            [(product, source) for product, source in self.mapped if id(source) in cut],
+            [(source, reason) for source, reason in self.failures if id(source) in cut],
+        )
+
+
 class ImportRun:
     def __init__(
         self,
@@ -75,8 +95,9 @@ class ImportRun:
     async def pages(self) -> AsyncGenerator[PageDone, None]:
         """Process pages from the checkpoint on; after each, the caller commits.
 
-        While a page is mapped and written, the next one is already being
-        fetched (never more than one page ahead).  Close the iterator (e.g.
+        While a page is written, the next one is already being fetched and
+        mapped (never more than one page ahead): mapping is CPU work that
+        fills the time the run would otherwise spend waiting for PostgreSQL.  Close the iterator (e.g.
         ``contextlib.aclosing``) when leaving it early: that drops the page in
         flight; the checkpoint only ever names pages that were written.
         """
@@ -87,16 +108,15 @@ class ImportRun:
         try:
             while True:
                 page = await upcoming
-                products = page.products
                 done = progress.products_processed + progress.products_failed
-                if limit is not None and done + len(products) >= int(limit):
-                    products, last = products[: max(0, int(limit) - done)], True
+                if limit is not None and done + len(page.page.products) >= int(limit):
+                    page, last = page.first(max(0, int(limit) - done)), True
                 else:
-                    last = page.next_cursor is None
-                cursor = None if last else page.next_cursor
+                    last = page.page.next_cursor is None
+                cursor = None if last else page.page.next_cursor
                 if cursor is not None:
                     upcoming = self._prefetch(cursor)
-                await self._ingest(products, progress)
+                await self._ingest(page, progress)
                 progress.pages += 1
                 if not await self._execution.checkpoint(self._job.id, cursor=cursor, progress=asdict(progress)):
                     raise LeaseLost(self._job.id)
@@ -106,21 +126,29 @@ class ImportRun:
         finally:
             upcoming.cancel()
 
-    def _prefetch(self, cursor: str | None) -> asyncio.Task[ProductPage]:
-        task = asyncio.ensure_future(self._client.fetch_page(cursor, updated_since=self._updated_since()))
+    def _prefetch(self, cursor: str | None) -> asyncio.Task[MappedPage]:
+        task = asyncio.ensure_future(self._fetch_and_map(cursor))
         task.add_done_callback(_retrieve)
         return task
+
+    async def _fetch_and_map(self, cursor: str | None) -> MappedPage:
+        page = await self._client.fetch_page(cursor, updated_since=self._updated_since())
+        mapped, failures = self._map(page.products)
+        return MappedPage(page, mapped, failures)
 
     def _updated_since(self) -> datetime | None:
         raw = self._job.options.get("updated_since")
         return datetime.fromisoformat(raw) if isinstance(raw, str) else None
 
-    async def _ingest(self, products: Sequence[SourceProduct], progress: Progress) -> None:
-        mapped, failures = self._map(products)
+    async def _ingest(self, page: MappedPage, progress: Progress) -> None:
+        mapped, failures = page.mapped, page.failures
         progress.products_failed += len(failures)
         progress.products_processed += len(mapped)
         if failures:
-            await self._execution.note(self._job.id, "products_failed", data=dict(failures[:FAILURES_KEPT_PER_PAGE]))
+            kept = failures[:FAILURES_KEPT_PER_PAGE]
+            await self._execution.note(
+                self._job.id, "products_failed", data={source.external_id: reason for source, reason in kept}
+            )
         job = self._job
         rows = [_row(product, source, job) for product, source in mapped]
         await self._catalog.upsert_products(company_id=job.company_id, provider=job.provider, rows=rows)
@@ -134,8 +162,10 @@ class ImportRun:
         pending = await self._catalog.images_to_process(company_id=job.company_id, wanted=wanted)
         progress.images_processed += len(wanted) - len(pending)  # already stored by an earlier run
         result = await self._images.ingest(pending)
-        await self._catalog.mark_stored(result.stored)
-        await self._catalog.mark_failed([(image.id, reason) for image, reason in result.failed])
+        await self._catalog.mark_stored(result.stored, company_id=job.company_id)
+        await self._catalog.mark_failed(
+            [(image.id, reason) for image, reason in result.failed], company_id=job.company_id
+        )
         await self._catalog.add_storage(
             job.company_id, bytes_added=result.bytes_added, objects_added=result.objects_added
         )
@@ -144,19 +174,19 @@ class ImportRun:
 
     def _map(
         self, products: Sequence[SourceProduct]
-    ) -> tuple[list[tuple[MappedProduct, SourceProduct]], list[tuple[str, str]]]:
+    ) -> tuple[list[tuple[MappedProduct, SourceProduct]], list[tuple[SourceProduct, str]]]:
         mapped: list[tuple[MappedProduct, SourceProduct]] = []
-        failures: list[tuple[str, str]] = []
+        failures: list[tuple[SourceProduct, str]] = []
         for source in products:
             outcome = self._mapping(source.payload, self._context)
             if isinstance(outcome, MappingErrors):
-                failures.append((source.external_id, outcome.reason()))
+                failures.append((source, outcome.reason()))
             else:
                 mapped.append((outcome, source))
         return mapped, failures
 
 
-def _retrieve(task: asyncio.Task[ProductPage]) -> None:
+def _retrieve(task: asyncio.Task[MappedPage]) -> None:
     """A page fetched ahead and then abandoned (job stopped, lease lost) must not log an unretrieved error."""
     if not task.cancelled():
         task.exception()
@@ -176,8 +206,8 @@ def _row(product: MappedProduct, source: SourceProduct, job: ImportJob) -> dict[
         "price": product.price,
         "currency": product.currency,
         "sku": product.sku,
-        "variants": jsonable(product.variants),
-        "options": jsonable(product.options),
+        "variants": product.variants,  # Decimals become JSON strings in the engine's encoder (db/engine.py)
+        "options": product.options,
         "raw": source.payload,  # JSON values already (see SourceProduct); no copy needed
         "source_updated_at": product.source_updated_at or source.updated_at,
     }

@@ -41,9 +41,10 @@ from control_plane.settings import LimitSettings
 DEFAULT_MAX_ATTEMPTS = 4  # the first run plus the seed's 3 retries
 
 
-def queue_entry(job: ImportJob) -> QueueEntry:
-    """The job as the fair dispatcher files it: in its company's line, in its tier's rotation."""
-    return QueueEntry(job.id, job.company_id, job.tier)
+def queue_entry(job: ImportJob, *, resumed: bool = False) -> QueueEntry:
+    """The job as the fair dispatcher files it: in its company's line (at its head if ``resumed``), in its tier's
+    rotation."""
+    return QueueEntry(job.id, job.company_id, job.tier, resumed)
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ class ImportService:
 
     async def events(self, job_id: uuid.UUID) -> Sequence[JobEvent]:
         await self.get(job_id)
-        return await self._jobs.events(job_id)
+        return await self._jobs.events(job_id, company_scope=self._actor.company_scope())
 
     async def list(self, filters: JobFilter, *, cursor: str | None, limit: int) -> JobPage:
         after = decode_cursor(cursor) if cursor else None

@@ -149,14 +149,14 @@ class Reconciler:
                 job.id, worker_id=lease.worker_id, now=now, to=JobStatus.QUEUED, queued_at=now
             )
             if moved is not None:  # else renewed, finished or already swept
-                outcome = await self._redis(self._queue.requeue_import(queue_entry(job)))
+                outcome = await self._redis(self._queue.requeue_import(queue_entry(job, resumed=True)))
                 await self._jobs.add_event(
                     job.id,
                     kind="reconcile.lease_expired",
                     actor=self._actor,
                     from_status=JobStatus.RUNNING,
                     to_status=JobStatus.QUEUED,
-                    message=f"lease of worker {lease.worker_id} expired; the job goes back to the queue",
+                    message=f"lease of worker {lease.worker_id} expired; the job goes back to the head of its line",
                     data={**lease.describe(now), "queue": outcome},
                 )
         except BaseException:

@@ -1,14 +1,17 @@
-"""Onboarding: companies and their API keys."""
+"""Onboarding: companies and their API keys (issued, listed, revoked and rotated by operators)."""
 
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.db.models import Company
-from control_plane.db.repositories import CompanyRepository
+from control_plane.db.models import ApiCredential, Company
+from control_plane.db.repositories import CompanyRepository, CredentialRepository
 from control_plane.domain.errors import Conflict, InvalidRequest, NotFound
 from control_plane.domain.principals import Role, Tier
 from control_plane.services.credentials import IssuedKey, issue_api_key
@@ -35,6 +38,9 @@ class TenantService:
             raise NotFound(f"no company with slug {slug!r}", field="company")
         return company
 
+    async def companies(self, ids: set[uuid.UUID]) -> Sequence[Company]:
+        return await CompanyRepository(self.session).many(ids)
+
     async def issue_key(self, *, company: Company | None, role: Role, name: str) -> IssuedKey:
         if role is Role.VENDOR and company is None:
             raise InvalidRequest("a vendor key belongs to a company", field="company")
@@ -43,3 +49,24 @@ class TenantService:
         return await issue_api_key(
             self.session, pepper=self.pepper, company_id=company.id if company else None, role=role, name=name
         )
+
+    async def list_keys(self, *, company: Company | None, include_revoked: bool = False) -> Sequence[ApiCredential]:
+        return await CredentialRepository(self.session).list(
+            company_id=company.id if company else None, include_revoked=include_revoked
+        )
+
+    async def revoke_key(self, credential_id: uuid.UUID) -> ApiCredential:
+        """Refused from the next request on: authentication only accepts keys without ``revoked_at``."""
+        repo = CredentialRepository(self.session)
+        revoked = await repo.revoke(credential_id, datetime.now(UTC))
+        if revoked is not None:
+            return revoked
+        if await repo.get(credential_id) is None:
+            raise NotFound("no API key with this id", field="key_id")
+        raise Conflict("this API key is already revoked", field="key_id")
+
+    async def rotate_key(self, credential_id: uuid.UUID) -> IssuedKey:
+        """A new key for the same company, role and name; the old one is revoked at once, in the same transaction."""
+        old = await self.revoke_key(credential_id)
+        company = await CompanyRepository(self.session).get(old.company_id) if old.company_id else None
+        return await self.issue_key(company=company, role=old.role, name=old.name)

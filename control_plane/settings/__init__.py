@@ -8,13 +8,18 @@ toxiproxy proxy, so chaos drills need no reconfiguration.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pydantic_settings import BaseSettings
 
 from control_plane.settings.chaos import ChaosSettings
 from control_plane.settings.dashboard import DashboardSettings
+from control_plane.settings.deployment import (
+    DeploymentSettings,
+    DevelopmentSecretsInProduction,
+    ensure_production_secrets,
+)
 from control_plane.settings.edge import ApiSettings, AuthSettings, WorkerSettings
 from control_plane.settings.limits import LimitSettings
 from control_plane.settings.load import LoadSettings
@@ -45,9 +50,11 @@ class Settings:
     limits: LimitSettings
     reports: ReportSettings
     dashboard: DashboardSettings
+    deployment: DeploymentSettings = field(default_factory=DeploymentSettings)
 
 
 SECTIONS: tuple[type[BaseSettings], ...] = (
+    DeploymentSettings,
     DatabaseSettings,
     RedisSettings,
     S3Settings,
@@ -88,6 +95,7 @@ def load_settings() -> Settings:
         limits=LimitSettings(),
         reports=ReportSettings(),
         dashboard=DashboardSettings(),
+        deployment=DeploymentSettings(),
     )
 
 
@@ -105,6 +113,8 @@ __all__ = [
     "ChaosSettings",
     "DashboardSettings",
     "DatabaseSettings",
+    "DeploymentSettings",
+    "DevelopmentSecretsInProduction",
     "ImageSettings",
     "LimitSettings",
     "LoadSettings",
@@ -118,6 +128,7 @@ __all__ = [
     "SimulatorSettings",
     "StackSettings",
     "WorkerSettings",
+    "ensure_production_secrets",
     "get_settings",
     "load_settings",
 ]

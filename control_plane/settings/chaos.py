@@ -29,7 +29,10 @@ class ChaosSettings(Section):
     worker_kills: int = Field(3, ge=1, le=20, description="SIGKILLs in the worker-sigkill drill.")
     restart_delay_s: float = Field(2.0, ge=0, le=60, description="Orchestrator restart delay after a worker dies.")
     oom_headroom_mib: int = Field(
-        6, ge=1, le=4096, description="worker-oom: memory limit above the worker's size when the drill starts."
+        8,
+        ge=1,
+        le=4096,
+        description="worker-oom: memory limit above the worker's resting size; below one image decode (12 MiB).",
     )
     drain_limit_s: float = Field(30.0, gt=0, description="worker-sigterm: graceful shutdown must finish within (seed).")
     recovery_timeout_s: float = Field(180.0, gt=0, description="Longest the drill waits for recovery before failing.")

@@ -33,7 +33,16 @@ class AuthSettings(Section):
 
     model_config = SettingsConfigDict(env_prefix="ICP_AUTH_", extra="ignore", frozen=True)
 
-    jwt_secret: SecretStr = Field(SecretStr("local-development-jwt-secret-change-me"), description="HMAC key for JWTs.")
+    jwt_secret: SecretStr = Field(
+        SecretStr("local-development-jwt-secret-change-me"), description="HMAC key new JWTs are signed with."
+    )
+    jwt_previous_secrets: tuple[SecretStr, ...] = Field(
+        (),
+        description=(
+            'Earlier HMAC keys still accepted during a rotation, as a JSON list (`["old-key"]`); '
+            "remove each once the tokens it signed have expired."
+        ),
+    )
     jwt_algorithm: str = Field("HS256", description="JWT signing algorithm.")
     jwt_issuer: str = Field("import-control-plane", description="Required `iss` claim.")
     jwt_audience: str = Field("import-api", description="Required `aud` claim.")
@@ -53,6 +62,11 @@ class WorkerSettings(Section):
     )
     job_timeout_s: int = Field(3600, ge=1, description="Longest a single job run may take.")
     image_concurrency: int = Field(4, ge=1, le=64, description="Image downloads in flight per job.")
+    gc_young_threshold: int = Field(
+        10_000,
+        ge=0,
+        description="Allocations between Python's youngest cyclic collections in a worker (stdlib: 700; 0 keeps it).",
+    )
     lease_ttl_s: float = Field(15.0, gt=0, description="A running job's lease; lost when heartbeats stop this long.")
     heartbeat_interval_s: float = Field(3.0, gt=0, description="How often a running job renews its lease.")
     drain_timeout_s: int = Field(25, ge=0, description="On SIGTERM, how long running jobs may finish before hand-back.")

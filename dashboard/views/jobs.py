@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.live import can_act, client, read, settings
-from dashboard.widgets import ago, confirm
+from dashboard.widgets import ago, confirm, product_count
 
 STATUSES = ["PENDING", "QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"]
 PROVIDERS = ["shopify", "roastify"]
@@ -69,15 +69,13 @@ def _results(filters: dict[str, Any]) -> None:
 
 def _row(hit: dict[str, Any]) -> dict[str, Any]:
     job, company = hit["job"], hit["company"]
-    progress = job["progress"]
-    total = progress["products_total"]
     return {
         "id": job["id"],
         "company": company["name"],
         "tier": job["tier"],
         "provider": job["provider"],
         "status": job["status"],
-        "products": f"{progress['products_processed']}/{total if total is not None else '?'}",
+        "products": product_count(job["progress"], job["status"]),
         "attempts": f"{job['attempt_count']}/{job['max_attempts']}",
         "requested": ago(job["requested_at"]),
         "last error": job["last_error"] or "",
@@ -94,7 +92,9 @@ def _detail(job_id: str) -> None:
     progress = job["progress"]
     total = progress["products_total"] or 0
     done = progress["products_processed"]
-    st.progress(min(1.0, done / total) if total else 0.0, text=f"{job['status']} · products {done}/{total or '?'}")
+    finished = 1.0 if job["status"] == "COMPLETED" else 0.0
+    fraction = min(1.0, done / total) if total else finished
+    st.progress(fraction, text=f"{job['status']} · products {product_count(progress, job['status'])}")
     facts = st.columns(4)
     facts[0].metric("Status", job["status"])
     facts[1].metric("Attempts", f"{job['attempt_count']}/{job['max_attempts']}")

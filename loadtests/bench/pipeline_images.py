@@ -1,16 +1,25 @@
-"""Images through the real pipeline: ``ImageIngest`` with the tools a worker process builds for itself.
+"""Images through the real pipeline: ``ImageIngest`` in one process per core, as the stack runs its workers.
 
-Safe fetch from the simulator (through its proxy), decode and thumbnail in
-the configured executor, HEAD then PUT of the original and the thumbnail.
-The page's database writes are not part of it (figure 1 covers those).
+Each process builds the tools a worker process builds for itself (safe fetch
+from the simulator through its proxy, decode and thumbnail in the configured
+executor, HEAD then PUT of the original and the thumbnail) and takes every
+N-th image, so the pipeline has the same cores as the raw baseline's process
+pool.  The processes start, open and warm their S3 clients, then wait on one
+barrier; the run is timed from the barrier to the last process's finish.  The
+page's database writes are not part of it (figure 1 covers those).
 """
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
+from typing import Any
 
 from control_plane.db.repositories.catalog import PendingImage
 from control_plane.integrations.images import S3ImageStore, SafeImageFetcher, create_image_executor, image_policy
@@ -20,6 +29,20 @@ from loadtests.bench.stack import StackCpu
 
 WARM_UP_KEY = "bench/warm-up"
 """HEADed once before timing: the first S3 call of a process pays for client set-up and the connection."""
+START_TIMEOUT_S = 120.0
+"""How long the processes may take to start and warm up before the run is abandoned."""
+
+
+@dataclass(frozen=True)
+class ProcessShare:
+    """What one pipeline process did, with its own clock readings (monotonic: comparable across processes)."""
+
+    stored: int
+    failures: list[str]
+    started: float
+    finished: float
+    cpu_seconds: float
+    bytes_added: int
 
 
 @dataclass(frozen=True)
@@ -30,6 +53,8 @@ class ImagePipelineRun:
     failures: list[str]
     seconds: float
     cpu_seconds: float
+    """CPU time of all pipeline processes together."""
+    processes: int
     bytes_added: int
     stack_cpu: dict[str, float]
 
@@ -38,8 +63,54 @@ class ImagePipelineRun:
         return self.stored / self.seconds if self.seconds else 0.0
 
 
-async def run_image_pipeline(settings: Settings, urls: Sequence[str], stack: StackCpu) -> ImagePipelineRun:
-    """Ingest ``urls`` once; the store's client is opened and warmed first, as a worker's is at startup."""
+async def run_image_pipeline(
+    settings: Settings, urls: Sequence[str], stack: StackCpu, processes: int
+) -> ImagePipelineRun:
+    """Ingest ``urls`` once, spread over ``processes`` pipeline processes started together."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(processes + 1)
+    results: Queue[ProcessShare] = context.Queue()
+    workers = [
+        context.Process(target=_process_main, args=(settings, list(urls[i::processes]), barrier, results))
+        for i in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        await asyncio.to_thread(barrier.wait, START_TIMEOUT_S)
+        stack.start()
+        shares = [await asyncio.to_thread(results.get) for _ in workers]
+        stack_cpu = stack.used()
+    finally:
+        for worker in workers:
+            worker.join(timeout=30)
+            if worker.is_alive():
+                worker.kill()
+    return _combined(len(urls), shares, stack_cpu)
+
+
+def _combined(images: int, shares: list[ProcessShare], stack_cpu: dict[str, float]) -> ImagePipelineRun:
+    stored = sum(share.stored for share in shares)
+    failures = sorted({reason for share in shares for reason in share.failures})
+    return ImagePipelineRun(
+        images=images,
+        stored=stored,
+        failed=images - stored,
+        failures=failures[:5],
+        seconds=max(share.finished for share in shares) - min(share.started for share in shares),
+        cpu_seconds=sum(share.cpu_seconds for share in shares),
+        processes=len(shares),
+        bytes_added=sum(share.bytes_added for share in shares),
+        stack_cpu=stack_cpu,
+    )
+
+
+def _process_main(settings: Settings, urls: list[str], barrier: Barrier, results: Queue[Any]) -> None:
+    results.put(asyncio.run(_ingest_share(settings, urls, barrier)))
+
+
+async def _ingest_share(settings: Settings, urls: list[str], barrier: Barrier) -> ProcessShare:
+    """One process's share; its store's client is opened and warmed first, as a worker's is at startup."""
     policy = image_policy(settings.images)
     executor = create_image_executor(settings.images.executor, settings.images.executor_workers)
     try:
@@ -49,20 +120,17 @@ async def run_image_pipeline(settings: Settings, urls: Sequence[str], stack: Sta
             ingest = ImageIngest(tools, concurrency=settings.worker.image_concurrency)
             pending = [PendingImage(uuid.uuid4(), uuid.uuid4(), url) for url in urls]
             await store.exists(WARM_UP_KEY)
-            stack.start()
-            started, cpu_started = time.perf_counter(), time.process_time()
+            barrier.wait(START_TIMEOUT_S)
+            started, cpu_started = time.monotonic(), time.process_time()
             result = await ingest.ingest(pending)
-            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-            stack_cpu = stack.used()
+            finished, cpu = time.monotonic(), time.process_time() - cpu_started
     finally:
         executor.shutdown(wait=True)
-    return ImagePipelineRun(
-        images=len(pending),
+    return ProcessShare(
         stored=len(result.stored),
-        failed=len(result.failed),
-        failures=sorted({reason for _, reason in result.failed})[:5],
-        seconds=seconds,
+        failures=[reason for _, reason in result.failed],
+        started=started,
+        finished=finished,
         cpu_seconds=cpu,
         bytes_added=result.bytes_added,
-        stack_cpu=stack_cpu,
     )

@@ -26,6 +26,7 @@ from control_plane.services.import_inputs import load_inputs
 from control_plane.services.import_run import ImportRun, Progress
 from control_plane.services.imports import ImportRequest, ImportService
 from loadtests.bench.context import OPERATOR, BenchContext, BenchShop
+from workers.runtime import tune_garbage_collection
 
 WORKER_ID = "bench:in-process"
 
@@ -75,6 +76,7 @@ async def submit(ctx: BenchContext, shop: BenchShop, options: dict[str, Any]) ->
 
 
 async def run_pipeline(ctx: BenchContext, shop: BenchShop) -> PipelineRun:
+    tune_garbage_collection(ctx.settings.worker.gc_young_threshold)  # as the worker does at startup
     job_id = await submit(ctx, shop, {"include_images": False})
     lease_ttl = timedelta(seconds=ctx.settings.worker.lease_ttl_s)
     async with create_http_client(ctx.settings) as http, ctx.sessions() as session:

@@ -1,4 +1,7 @@
-"""Schemathesis against the running API's OpenAPI schema: no 5xx and no response outside the schema.
+"""Schemathesis against the running API's OpenAPI schema: no 5xx, no response outside the schema.
+
+Error answers are problem documents, documented on every operation, so their
+content type is checked like any other answer's.
 
 The API runs as a real process on this session's database and Redis db.
 Every operation gets a bounded number of generated requests (fixed seed, so
@@ -15,7 +18,7 @@ import schemathesis
 from hypothesis import HealthCheck, given
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from control_plane.settings import Settings
 from tests.conftest import Tenants
@@ -25,7 +28,7 @@ pytestmark = pytest.mark.integration
 
 MAX_EXAMPLES = 10
 SEED = 20261123
-CHECKS = [not_a_server_error, response_schema_conformance]
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 
 @pytest.fixture(scope="module")

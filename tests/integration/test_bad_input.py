@@ -109,6 +109,12 @@ async def test_bad_submission_is_a_problem_naming_the_field(
     assert await _job_count(sessions) == 0
 
 
+async def test_a_body_of_the_wrong_shape_is_named_body(client: AsyncTestClient, tenants: Tenants) -> None:
+    response = await client.post(IMPORTS, json=[1, 2], headers=tenants.acme.auth)
+    _assert_problem(response, 400, "body")
+    assert [error["field"] for error in response.json()["errors"]] == ["body"]
+
+
 async def test_malformed_json_is_a_400_problem(client: AsyncTestClient, tenants: Tenants) -> None:
     response = await client.post(
         IMPORTS,

@@ -123,6 +123,26 @@ async def test_the_feeder_fills_only_free_slots_skips_paused_scopes_and_promotes
     await poll(deferred_dispatched, timeout_s=10, every_s=0.1, what="the deferred job to be promoted and fed")
 
 
+async def test_a_resumed_job_goes_ahead_of_its_companys_waiting_jobs_in_its_own_order(
+    redis: Redis, settings: Settings, clean: None
+) -> None:
+    """A job whose worker died is re-filed ahead of jobs not yet started: a crash costs no wait behind the backlog."""
+    queue = ArqJobQueue(cast(ArqRedis, redis), settings.redis.queue_name)
+    feeder = _feeder(redis, settings, slots=1)
+    company = uuid.uuid4()
+    waiting = [uuid.uuid4() for _ in range(5)]
+    for job in waiting:
+        await queue.requeue_import(QueueEntry(job, company, Tier.PRO))
+    first, second = uuid.uuid4(), uuid.uuid4()
+    await queue.requeue_import(QueueEntry(first, company, Tier.PRO, resumed=True))
+    await queue.requeue_import(QueueEntry(second, company, Tier.PRO, resumed=True))
+    order = []
+    for _ in range(7):
+        assert (await feeder.feed_once()).fed == 1
+        order.extend(await _finish_all(redis, settings))
+    assert order == [str(j) for j in (first, second, *waiting)]
+
+
 BURST = 1000
 SLOTS = 3
 """One worker running three jobs at once: a worker-slot turnover is three job starts."""

@@ -13,6 +13,9 @@ from control_plane.integrations.images import S3ImageStore
 from tests.integration.conftest import IMPORTS, Rig
 from tests.support.jobs import event_kinds, wait_for_status
 
+ARQ_RETRY = "retrying job in"
+"""arq's log line for a job re-queued by arq itself (``Retry``): the feeder must decide every rerun instead."""
+
 
 async def _catalog(sessions: async_sessionmaker[AsyncSession]) -> tuple[list[Any], list[Any], list[Any]]:
     async with sessions() as session:
@@ -83,25 +86,27 @@ async def test_transient_provider_errors_are_retried_then_complete(rig: Rig) -> 
     # The client tries each call 4 times: 4 straight 503s fail the first attempt (below the
     # breaker's 5), and the retry a second later succeeds.
     await rig.shop(products=10, images_max=0, faults={"burst_5xx": 4})
-    rig.start_workers(1)
+    (worker,) = rig.start_workers(1)
     job_id = await rig.submit()
     job = await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED", timeout_s=60)
     assert job.status.value == "COMPLETED", job.last_error
     assert job.attempt_count == 2
     assert "retry_scheduled" in await event_kinds(rig.sessions, job_id)
+    assert ARQ_RETRY not in worker.log_text(), "a retry waits in the dispatcher, not in arq's own retry"
 
 
 async def test_an_open_breaker_defers_the_job_without_spending_attempts(rig: Rig) -> None:
     # 10 straight 503s: the 5th consecutive failure opens the breaker (2 s in tests); the job is
     # handed back and deferred, then completes once the provider answers again.
     await rig.shop(products=10, images_max=0, faults={"burst_5xx": 10})
-    rig.start_workers(1)
+    (worker,) = rig.start_workers(1)
     job_id = await rig.submit()
     job = await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED", timeout_s=90)
     assert job.status.value == "COMPLETED", job.last_error
     kinds = await event_kinds(rig.sessions, job_id)
     assert "handed_back" in kinds
     assert job.attempt_count <= job.max_attempts - 1, "deferrals must not use up the retry budget"
+    assert ARQ_RETRY not in worker.log_text(), "a deferral waits in the dispatcher's delayed set, fed in its turn"
 
 
 async def test_cancelling_a_running_import_stops_it_at_the_next_page(rig: Rig) -> None:

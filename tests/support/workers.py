@@ -48,6 +48,8 @@ class WorkerProcess:
         self._process: subprocess.Popen[bytes] | None = None
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = LOG_DIR / f"{name}.log"
+        self._log_from = 0
+        """Where this process's output starts: the file is appended to by every run of a worker of that name."""
 
     @property
     def pid(self) -> int:
@@ -56,6 +58,7 @@ class WorkerProcess:
 
     def start(self) -> WorkerProcess:
         log = self.log_path.open("ab")
+        self._log_from = log.tell()
         self._process = subprocess.Popen(
             [sys.executable, "-m", "arq", "workers.main.WorkerSettings"],
             cwd=ROOT,
@@ -98,4 +101,9 @@ class WorkerProcess:
             self._process.wait(timeout=10)
 
     def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        """What this process wrote since it started (not earlier runs of a worker of the same name)."""
+        if not self.log_path.exists():
+            return ""
+        with self.log_path.open("rb") as log:
+            log.seek(self._log_from)
+            return log.read().decode(errors="replace")

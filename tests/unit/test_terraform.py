@@ -21,7 +21,8 @@ from control_plane.domain.alarms import ALARM_NAMES, AlarmThresholds, evaluate
 from control_plane.domain.ops import OpsFigures
 from control_plane.integrations.metrics.emf import NAMESPACE, emf_figures
 from control_plane.services.alarms import OpsEvaluator
-from control_plane.settings import OpsSettings, RedisSettings, S3Settings
+from control_plane.settings import DeploymentSettings, OpsSettings, RedisSettings, S3Settings, load_settings
+from control_plane.settings.deployment import development_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "terraform"
@@ -275,6 +276,15 @@ def test_task_secrets_come_from_secrets_manager() -> None:
         assert "aws_secretsmanager_secret" in secret["valueFrom"] or "master_user_secret" in secret["valueFrom"]
     names = {unquote(secret["name"]) for secret in locals_()["app_secrets"]}
     assert {"ICP_DB_PASSWORD", "ICP_REDIS_PASSWORD", "ICP_AUTH_JWT_SECRET"} <= names
+
+
+def test_tasks_run_as_production_with_every_application_secret_from_secrets_manager() -> None:
+    env = {unquote(item["name"]): unquote(item["value"]) for item in locals_()["app_environment"]}
+    assert DeploymentSettings.model_validate({"environment": env["ICP_ENVIRONMENT"]}).environment == "production"
+    assert "local.app_environment" in str(locals_()["base_environment"])
+    names = {unquote(secret["name"]) for secret in locals_()["app_secrets"]}
+    # The variables production refuses to leave at their development defaults all come from the secret.
+    assert set(development_secrets(load_settings())) - {"ICP_AUTH_JWT_PREVIOUS_SECRETS"} <= names
 
 
 def test_workers_accept_no_inbound_traffic() -> None:

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from litestar import Response, get
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 
+from control_plane.api.access import NO_CREDENTIAL, access
 from control_plane.api.schemas import Readiness
+from control_plane.domain.principals import Access
 from control_plane.services.health import check_readiness
 
 
-@get("/health/live", tags=["health"], summary="The process is up")
+@get("/health/live", tags=["health"], summary="The process is up", opt=access(Access.PUBLIC), security=NO_CREDENTIAL)
 async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/health/ready", tags=["health"], summary="PostgreSQL and Redis are reachable")
+@get(
+    "/health/ready",
+    tags=["health"],
+    summary="PostgreSQL and Redis are reachable",
+    opt=access(Access.PUBLIC),
+    security=NO_CREDENTIAL,
+    responses={503: ResponseSpec(Readiness, description="A dependency does not answer (see `checks`); retry later.")},
+)
 async def ready(state: State) -> Response[Readiness]:
     checks = await check_readiness(state.sessions, state.queue)
     ok = all(check.ok for check in checks)

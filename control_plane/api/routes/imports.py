@@ -13,11 +13,13 @@ from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
+from control_plane.api.access import access
 from control_plane.api.dependencies import Admission, AppSettings, Caller, DbSession, Queue
 from control_plane.api.schemas import CreateImport, Event, EventList, Job, JobList, Submitted
 from control_plane.db.repositories.jobs import JobFilter
 from control_plane.domain.errors import InvalidRequest
 from control_plane.domain.jobs import JobStatus
+from control_plane.domain.principals import Access
 from control_plane.domain.providers import Provider
 from control_plane.services.imports import EnqueueOutcome, ImportRequest, ImportService
 
@@ -39,7 +41,7 @@ class ImportController(Controller):
     path = "/api/v1/imports"
     tags = ["imports"]
 
-    @post("/", status_code=HTTP_202_ACCEPTED, summary="Submit an import")
+    @post("/", status_code=HTTP_202_ACCEPTED, summary="Submit an import", opt=access(Access.TENANT_WRITE))
     async def submit(
         self,
         data: JSONBody[CreateImport],
@@ -72,7 +74,7 @@ class ImportController(Controller):
         await db_session.commit()  # phase 2: QUEUED (or held, or the failed attempt) recorded
         return _submitted(outcome, replayed=False, status=HTTP_202_ACCEPTED)
 
-    @get("/", summary="List import jobs, newest first")
+    @get("/", summary="List import jobs, newest first", opt=access(Access.TENANT_READ))
     async def list_jobs(
         self,
         principal: Caller,
@@ -95,22 +97,32 @@ class ImportController(Controller):
         page = await ImportService(db_session, actor=principal).list(filters, cursor=cursor, limit=page_size)
         return JobList(items=[Job.of(job) for job in page.items], next_cursor=page.next_cursor)
 
-    @get("/{job_id:uuid}", summary="One import job")
+    @get("/{job_id:uuid}", summary="One import job", opt=access(Access.TENANT_READ))
     async def get_job(self, job_id: FromPath[uuid.UUID], principal: Caller, db_session: DbSession) -> Job:
         return Job.of(await ImportService(db_session, actor=principal).get(job_id))
 
-    @get("/{job_id:uuid}/events", summary="The job's timeline")
+    @get("/{job_id:uuid}/events", summary="The job's timeline", opt=access(Access.TENANT_READ))
     async def job_events(self, job_id: FromPath[uuid.UUID], principal: Caller, db_session: DbSession) -> EventList:
         events = await ImportService(db_session, actor=principal).events(job_id)
         return EventList(items=[Event.of(event) for event in events])
 
-    @post("/{job_id:uuid}/cancel", status_code=HTTP_202_ACCEPTED, summary="Cancel an import")
+    @post(
+        "/{job_id:uuid}/cancel",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Cancel an import",
+        opt=access(Access.TENANT_WRITE),
+    )
     async def cancel(self, job_id: FromPath[uuid.UUID], principal: Caller, db_session: DbSession) -> Job:
         job = await ImportService(db_session, actor=principal).cancel(job_id)
         await db_session.commit()
         return Job.of(job)
 
-    @post("/{job_id:uuid}/retry", status_code=HTTP_202_ACCEPTED, summary="Retry a failed or cancelled import")
+    @post(
+        "/{job_id:uuid}/retry",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Retry a failed or cancelled import",
+        opt=access(Access.TENANT_WRITE),
+    )
     async def retry(
         self, job_id: FromPath[uuid.UUID], principal: Caller, db_session: DbSession, queue: Queue
     ) -> Response[Submitted]:

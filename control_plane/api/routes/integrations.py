@@ -9,8 +9,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from control_plane.api.access import access
 from control_plane.api.dependencies import AppSettings, Caller, DbSession
 from control_plane.api.integration_schemas import CreateIntegration, IntegrationList, IntegrationOut
+from control_plane.domain.principals import Access
 from control_plane.integrations.secrets import SecretBox
 from control_plane.services.integrations import IntegrationService, NewIntegration
 
@@ -21,7 +23,7 @@ class IntegrationController(Controller):
     path = "/api/v1/integrations"
     tags = ["integrations"]
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Connect a provider account")
+    @post("/", status_code=HTTP_201_CREATED, summary="Connect a provider account", opt=access(Access.TENANT_WRITE))
     async def create(
         self,
         data: JSONBody[CreateIntegration],
@@ -46,12 +48,12 @@ class IntegrationController(Controller):
         await db_session.commit()
         return IntegrationOut.of(integration)
 
-    @get("/", summary="List integrations")
+    @get("/", summary="List integrations", opt=access(Access.TENANT_READ))
     async def list_integrations(self, principal: Caller, db_session: DbSession, secrets: Secrets) -> IntegrationList:
         items = await IntegrationService(db_session, actor=principal, secrets=secrets).list()
         return IntegrationList(items=[IntegrationOut.of(item) for item in items])
 
-    @get("/{integration_id:uuid}", summary="One integration")
+    @get("/{integration_id:uuid}", summary="One integration", opt=access(Access.TENANT_READ))
     async def get_integration(
         self, integration_id: FromPath[uuid.UUID], principal: Caller, db_session: DbSession, secrets: Secrets
     ) -> IntegrationOut:

@@ -13,6 +13,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
+from control_plane.api.access import access
 from control_plane.api.dependencies import Caller, DbSession
 from control_plane.api.mapping_schemas import (
     MappingOut,
@@ -22,6 +23,7 @@ from control_plane.api.mapping_schemas import (
     SaveMapping,
     rules_json,
 )
+from control_plane.domain.principals import Access
 from control_plane.domain.providers import Provider
 from control_plane.integrations.providers.base import ProviderClientFactory
 from control_plane.integrations.secrets import SecretBox
@@ -36,7 +38,9 @@ class MappingController(Controller):
     path = "/api/v1"
     tags = ["mappings"]
 
-    @get("/mappings/{provider:str}", summary="The field mapping in force for a provider")
+    @get(
+        "/mappings/{provider:str}", summary="The field mapping in force for a provider", opt=access(Access.TENANT_READ)
+    )
     async def get_mapping(
         self,
         provider: FromPath[Provider],
@@ -47,7 +51,11 @@ class MappingController(Controller):
         mapping = await MappingService(db_session, actor=principal).effective(provider, company_id)
         return MappingOut.of(mapping)
 
-    @put("/mappings/{provider:str}", summary="Validate and save a company's field mapping")
+    @put(
+        "/mappings/{provider:str}",
+        summary="Validate and save a company's field mapping",
+        opt=access(Access.TENANT_WRITE),
+    )
     async def save_mapping(
         self,
         provider: FromPath[Provider],
@@ -64,6 +72,7 @@ class MappingController(Controller):
         "/integrations/{integration_id:uuid}/mapping-preview",
         status_code=HTTP_200_OK,
         summary="Map the integration's first live products (dry run)",
+        opt=access(Access.TENANT_WRITE),
     )
     async def preview_mapping(
         self,

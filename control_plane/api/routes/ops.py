@@ -14,6 +14,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
+from control_plane.api.access import access
 from control_plane.api.dependencies import Admission, AppSettings, Caller, DbSession, OpsState, Queue
 from control_plane.api.ops_schemas import (
     Action,
@@ -31,6 +32,7 @@ from control_plane.api.ops_schemas import OpsState as OpsStateOut
 from control_plane.api.schemas import Job, JobList
 from control_plane.domain.backpressure import admission_table
 from control_plane.domain.errors import DependencyUnavailable, InvalidRequest
+from control_plane.domain.principals import Access
 from control_plane.services.metrics import presence
 from control_plane.services.ops_controls import OpsService
 
@@ -47,7 +49,12 @@ class OpsController(Controller):
     path = "/api/v1/ops"
     tags = ["operations"]
 
-    @post("/pause", status_code=HTTP_200_OK, summary="Pause the queue, a provider or a company")
+    @post(
+        "/pause",
+        status_code=HTTP_200_OK,
+        summary="Pause the queue, a provider or a company",
+        opt=access(Access.OPERATOR),
+    )
     async def pause(
         self, data: JSONBody[PauseRequest], principal: Caller, db_session: DbSession, ops_state: OpsState
     ) -> PauseOut:
@@ -55,7 +62,12 @@ class OpsController(Controller):
         await db_session.commit()
         return PauseOut.of(pause)
 
-    @post("/resume", status_code=HTTP_200_OK, summary="Resume, and bring the scope's waiting jobs forward")
+    @post(
+        "/resume",
+        status_code=HTTP_200_OK,
+        summary="Resume, and bring the scope's waiting jobs forward",
+        opt=access(Access.OPERATOR),
+    )
     async def resume(
         self, data: JSONBody[PauseRequest], principal: Caller, db_session: DbSession, ops_state: OpsState, queue: Queue
     ) -> Resumed:
@@ -65,7 +77,7 @@ class OpsController(Controller):
         key = data.scope if data.target is None or data.scope == "queue" else f"{data.scope}:{data.target}"
         return Resumed(key=key, was_paused=resumed.was_paused, requeued=resumed.requeued)
 
-    @get("/state", summary="Queue tier, depth, admission per client tier, pauses")
+    @get("/state", summary="Queue tier, depth, admission per client tier, pauses", opt=access(Access.OBSERVER))
     async def state(self, principal: Caller, admission: Admission) -> OpsStateOut:
         principal.ensure_observer()
         health = await admission.health()
@@ -83,7 +95,12 @@ class OpsController(Controller):
             admissions_today=counts,
         )
 
-    @post("/retry-dead", status_code=HTTP_200_OK, summary="Retry every FAILED job of a company and/or provider")
+    @post(
+        "/retry-dead",
+        status_code=HTTP_200_OK,
+        summary="Retry every FAILED job of a company and/or provider",
+        opt=access(Access.OPERATOR),
+    )
     async def retry_dead(
         self,
         data: JSONBody[RetryDeadRequest],
@@ -105,6 +122,7 @@ class OpsController(Controller):
         "/workers/{worker_id:str}/drain",
         status_code=HTTP_202_ACCEPTED,
         summary="Drain one worker: it takes no new job, finishes or hands back its jobs, and exits",
+        opt=access(Access.OPERATOR),
     )
     async def drain_worker(
         self,
@@ -121,14 +139,14 @@ class OpsController(Controller):
         await db_session.commit()
         return Draining(worker_id=worker_id, message="the worker drains on its next heartbeat, then exits")
 
-    @get("/jobs/recent", summary="The newest jobs of every company")
+    @get("/jobs/recent", summary="The newest jobs of every company", opt=access(Access.OPERATOR))
     async def recent_jobs(
         self, principal: Caller, db_session: DbSession, ops_state: OpsState, settings: AppSettings, limit: Limit = None
     ) -> JobList:
         jobs = await OpsService(db_session, ops_state, actor=principal).recent_jobs(_limit(limit, settings))
         return JobList(items=[Job.of(job) for job in jobs], next_cursor=None)
 
-    @get("/actions", summary="The operator audit trail, newest first")
+    @get("/actions", summary="The operator audit trail, newest first", opt=access(Access.OPERATOR))
     async def actions(
         self, principal: Caller, db_session: DbSession, ops_state: OpsState, settings: AppSettings, limit: Limit = None
     ) -> ActionList:

@@ -11,12 +11,13 @@ from typing import Annotated, Any
 from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
 
+from control_plane.api.access import access
 from control_plane.api.dependencies import AppSettings, Caller, DbSession
 from control_plane.api.schemas import Job
 from control_plane.db.repositories.ops_history import JobSearch
 from control_plane.domain.errors import InvalidRequest
 from control_plane.domain.jobs import JobStatus
-from control_plane.domain.principals import Tier
+from control_plane.domain.principals import Access, Tier
 from control_plane.domain.providers import Provider
 from control_plane.services.ops_history import OpsHistoryService
 
@@ -35,13 +36,21 @@ class OpsHistoryController(Controller):
     path = "/api/v1/ops"
     tags = ["operations"]
 
-    @get("/history", summary="Queue states, throughput, success rate and run-time percentiles over time")
+    @get(
+        "/history",
+        summary="Queue states, throughput, success rate and run-time percentiles over time",
+        opt=access(Access.OBSERVER),
+    )
     async def history(
         self, principal: Caller, db_session: DbSession, since: Since = "1h", step_s: Step = None
     ) -> dict[str, Any]:
         return await OpsHistoryService(db_session, actor=principal).history(since, step_s)
 
-    @get("/jobs/search", summary="Jobs of every company, filtered, newest first, with their company")
+    @get(
+        "/jobs/search",
+        summary="Jobs of every company, filtered, newest first, with their company",
+        opt=access(Access.OBSERVER),
+    )
     async def search_jobs(
         self,
         principal: Caller,
@@ -62,11 +71,17 @@ class OpsHistoryController(Controller):
         )
         return {"items": [{"job": Job.of(row["job"]), "company": row["company"]} for row in rows]}
 
-    @get("/whoami", summary="Who the credential is: subject, role and company (any role)")
+    @get(
+        "/whoami", summary="Who the credential is: subject, role and company (any role)", opt=access(Access.TENANT_READ)
+    )
     async def whoami(self, principal: Caller) -> dict[str, Any]:
         company = str(principal.company_id) if principal.company_id else None
         return {"subject": principal.subject, "role": principal.role.value, "company_id": company}
 
-    @get("/companies", summary="Companies (id, name, slug, tier), for filters and company pauses")
+    @get(
+        "/companies",
+        summary="Companies (id, name, slug, tier), for filters and company pauses",
+        opt=access(Access.OBSERVER),
+    )
     async def companies(self, principal: Caller, db_session: DbSession) -> dict[str, Any]:
         return {"items": await OpsHistoryService(db_session, actor=principal).companies()}

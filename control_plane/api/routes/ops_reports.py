@@ -7,7 +7,9 @@ from typing import Any
 from litestar import Controller, Response, get
 from litestar.params import FromPath
 
+from control_plane.api.access import access
 from control_plane.api.dependencies import AppSettings, Caller
+from control_plane.domain.principals import Access
 from control_plane.services.ops_reports import OpsReportsService
 
 
@@ -15,27 +17,39 @@ class OpsReportsController(Controller):
     path = "/api/v1/ops"
     tags = ["operations"]
 
-    @get("/reports", summary="Load-run and chaos-drill reports, newest first, with their verdicts")
+    @get(
+        "/reports",
+        summary="Load-run and chaos-drill reports, newest first, with their verdicts",
+        opt=access(Access.OBSERVER),
+    )
     async def reports(self, principal: Caller, settings: AppSettings) -> dict[str, Any]:
         return {"items": OpsReportsService(settings, actor=principal).reports()}
 
-    @get("/reports/{kind:str}/{run_id:str}", summary="One report: report.json and summary.md")
+    @get(
+        "/reports/{kind:str}/{run_id:str}",
+        summary="One report: report.json and summary.md",
+        opt=access(Access.OBSERVER),
+    )
     async def report(
         self, kind: FromPath[str], run_id: FromPath[str], principal: Caller, settings: AppSettings
     ) -> dict[str, Any]:
         return OpsReportsService(settings, actor=principal).report(kind, run_id)
 
-    @get("/reports/{kind:str}/{run_id:str}/charts/{name:str}", summary="One PNG chart of a report")
+    @get(
+        "/reports/{kind:str}/{run_id:str}/charts/{name:str}",
+        summary="One PNG chart of a report",
+        opt=access(Access.OBSERVER),
+    )
     async def chart(
         self, kind: FromPath[str], run_id: FromPath[str], name: FromPath[str], principal: Caller, settings: AppSettings
     ) -> Response[bytes]:
         png = OpsReportsService(settings, actor=principal).chart(kind, run_id, name)
         return Response(png, media_type="image/png")
 
-    @get("/runbooks", summary="Names of the runbooks that exist")
+    @get("/runbooks", summary="Names of the runbooks that exist", opt=access(Access.OBSERVER))
     async def runbooks(self, principal: Caller, settings: AppSettings) -> dict[str, Any]:
         return {"items": OpsReportsService(settings, actor=principal).runbooks()}
 
-    @get("/runbooks/{name:str}", summary="One runbook as Markdown")
+    @get("/runbooks/{name:str}", summary="One runbook as Markdown", opt=access(Access.OBSERVER))
     async def runbook(self, name: FromPath[str], principal: Caller, settings: AppSettings) -> dict[str, Any]:
         return OpsReportsService(settings, actor=principal).runbook(name)

@@ -86,6 +86,8 @@ def _image_upsert() -> Insert:
 
 
 PRODUCT_UPSERT = _product_upsert()
+_SCOPED_IMAGE_UPDATE = sa.update(ProductImage).execution_options(synchronize_session=None)
+"""Bulk UPDATE by primary key plus a company fence (the rows are not loaded in the session: nothing to sync)."""
 IMAGE_UPSERT = _image_upsert()
 
 
@@ -119,9 +121,18 @@ class CatalogRepository:
     async def images_to_process(
         self, *, company_id: uuid.UUID, wanted: Sequence[tuple[uuid.UUID, str, int]]
     ) -> list[PendingImage]:
-        """Record (product, url, position) rows; return those not yet stored (new, pending or failed)."""
+        """Record (product, url, position) rows; return those not yet stored (new, pending or failed).
+
+        Every product must be the company's own: an image row is never attached to another tenant's product.
+        """
         if not wanted:
             return []
+        products = {p for p, _, _ in wanted}
+        owned = await self._session.scalars(
+            sa.select(Product.id).where(Product.company_id == company_id, Product.id.in_(products))
+        )
+        if foreign := products - set(owned.all()):
+            raise ValueError(f"{len(foreign)} product(s) are not this company's; no image recorded")
         params = [
             {"id": uuid.uuid4(), "product_id": p, "company_id": company_id, "source_url": u, "position": n}
             for p, u, n in wanted
@@ -129,17 +140,19 @@ class CatalogRepository:
         await self._session.execute(IMAGE_UPSERT, params)
         result = await self._session.execute(
             sa.select(ProductImage.id, ProductImage.product_id, ProductImage.source_url).where(
-                ProductImage.product_id.in_({p for p, _, _ in wanted}), ProductImage.status != STORED
+                ProductImage.company_id == company_id,
+                ProductImage.product_id.in_(products),
+                ProductImage.status != STORED,
             )
         )
         return [PendingImage(i, p, u) for i, p, u in result.all()]
 
-    async def mark_stored(self, images: Sequence[StoredImage]) -> None:
-        """One executemany for the page's images (bulk UPDATE by primary key)."""
+    async def mark_stored(self, images: Sequence[StoredImage], *, company_id: uuid.UUID) -> None:
+        """One executemany for the page's images (bulk UPDATE by primary key, fenced to the company)."""
         if images:
             now = datetime.now(UTC)
             await self._session.execute(
-                sa.update(ProductImage),
+                _SCOPED_IMAGE_UPDATE.where(ProductImage.company_id == company_id),
                 [
                     {
                         "id": image.id,
@@ -157,10 +170,10 @@ class CatalogRepository:
                 ],
             )
 
-    async def mark_failed(self, failures: Sequence[tuple[uuid.UUID, str]]) -> None:
+    async def mark_failed(self, failures: Sequence[tuple[uuid.UUID, str]], *, company_id: uuid.UUID) -> None:
         if failures:
             await self._session.execute(
-                sa.update(ProductImage),
+                _SCOPED_IMAGE_UPDATE.where(ProductImage.company_id == company_id),
                 [
                     {"id": image_id, "status": FAILED, "error": reason[:2000], "updated_at": datetime.now(UTC)}
                     for image_id, reason in failures

@@ -122,8 +122,12 @@ class JobRepository:
         )
         await self._session.flush()
 
-    async def events(self, job_id: uuid.UUID) -> Sequence[JobEvent]:
-        result = await self._session.execute(sa.select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id))
+    async def events(self, job_id: uuid.UUID, *, company_scope: uuid.UUID | None) -> Sequence[JobEvent]:
+        """The job's timeline; empty when the scope (None = any company) may not see the job."""
+        query = sa.select(JobEvent).where(JobEvent.job_id == job_id)
+        if company_scope is not None:
+            query = query.join(ImportJob, ImportJob.id == JobEvent.job_id).where(ImportJob.company_id == company_scope)
+        result = await self._session.execute(query.order_by(JobEvent.id))
         return result.scalars().all()
 
     async def stale_pending(self, cutoff: datetime, *, after: Keyset | None, limit: int) -> Sequence[ImportJob]:

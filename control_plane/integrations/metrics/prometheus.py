@@ -21,7 +21,8 @@ from prometheus_client.registry import Collector
 from control_plane.domain.ops import DURATION_BUCKETS_S, OpsFigures
 from control_plane.integrations.metrics.provider_calls import is_error
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = "text/plain; version=0.0.4"
+"""The exposition format's media type; the framework adds `charset=utf-8`, as it does to every text type."""
 BREAKER_VALUES = {"closed": 0.0, "half_open": 1.0, "open": 2.0}
 
 

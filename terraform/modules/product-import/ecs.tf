@@ -45,7 +45,7 @@ locals {
     secrets                = local.app_secrets
   }
 
-  base_environment = concat(local.dependency_environment, local.ops_environment, [
+  base_environment = concat(local.app_environment, local.dependency_environment, local.ops_environment, [
     { name = "HOME", value = "/tmp" },
   ])
 

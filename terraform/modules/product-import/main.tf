@@ -41,6 +41,12 @@ locals {
     { name = "ICP_OPS_EMF_ENABLED", value = "true" },
   ]
 
+  # Every deployment of this module is a real one: the API and workers refuse to start
+  # while a secret below still holds its public development default.
+  app_environment = [
+    { name = "ICP_ENVIRONMENT", value = "production" },
+  ]
+
   dependency_environment = [
     { name = "ICP_DB_HOST", value = aws_db_instance.this.address },
     { name = "ICP_DB_PORT", value = tostring(aws_db_instance.this.port) },
