@@ -81,10 +81,12 @@ async def _follow(client: httpx.AsyncClient, job_id: str, headers: dict[str, str
     last_status = ""
     while True:
         job: dict[str, Any] = (await client.get(f"/api/v1/imports/{job_id}", headers=headers)).json()
+        finished = job["status"] in ("COMPLETED", "FAILED", "CANCELLED")
         if job["status"] != last_status:
-            click.echo(f"  … {job['status']} ({job['progress']['products_processed']} products so far)")
+            products = job["progress"]["products_processed"]
+            click.echo(f"  … {job['status']} ({products} products{'' if finished else ' so far'})")
             last_status = job["status"]
-        if job["status"] in ("COMPLETED", "FAILED", "CANCELLED") or asyncio.get_running_loop().time() > deadline:
+        if finished or asyncio.get_running_loop().time() > deadline:
             return job
         await asyncio.sleep(0.5)
 
