@@ -31,6 +31,8 @@ WARM_UP_KEY = "bench/warm-up"
 """HEADed once before timing: the first S3 call of a process pays for client set-up and the connection."""
 START_TIMEOUT_S = 120.0
 """How long the processes may take to start and warm up before the run is abandoned."""
+RUN_TIMEOUT_S = 600.0
+"""How long a process may take over its share before the run is abandoned (a bench never hangs)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ async def run_image_pipeline(
     """Ingest ``urls`` once, spread over ``processes`` pipeline processes started together."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes + 1)
-    results: Queue[ProcessShare] = context.Queue()
+    results: Queue[ProcessShare | str] = context.Queue()
     workers = [
         context.Process(target=_process_main, args=(settings, list(urls[i::processes]), barrier, results))
         for i in range(processes)
@@ -79,7 +81,7 @@ async def run_image_pipeline(
     try:
         await asyncio.to_thread(barrier.wait, START_TIMEOUT_S)
         stack.start()
-        shares = [await asyncio.to_thread(results.get) for _ in workers]
+        shares = [_share(await asyncio.to_thread(results.get, True, RUN_TIMEOUT_S)) for _ in workers]
         stack_cpu = stack.used()
     finally:
         for worker in workers:
@@ -87,6 +89,13 @@ async def run_image_pipeline(
             if worker.is_alive():
                 worker.kill()
     return _combined(len(urls), shares, stack_cpu)
+
+
+def _share(outcome: ProcessShare | str) -> ProcessShare:
+    """A process's share, or the error it reported instead."""
+    if isinstance(outcome, str):
+        raise RuntimeError(f"an image pipeline process failed: {outcome}")
+    return outcome
 
 
 def _combined(images: int, shares: list[ProcessShare], stack_cpu: dict[str, float]) -> ImagePipelineRun:
@@ -106,7 +115,13 @@ def _combined(images: int, shares: list[ProcessShare], stack_cpu: dict[str, floa
 
 
 def _process_main(settings: Settings, urls: list[str], barrier: Barrier, results: Queue[Any]) -> None:
-    results.put(asyncio.run(_ingest_share(settings, urls, barrier)))
+    """Run one share; a failure is reported through the queue, so the parent never waits for a dead process."""
+    try:
+        results.put(asyncio.run(_ingest_share(settings, urls, barrier)))
+    except BaseException as exc:
+        barrier.abort()  # releases the parent (and the others) if this happened before the start
+        results.put(f"{type(exc).__name__}: {exc}")
+        raise
 
 
 async def _ingest_share(settings: Settings, urls: list[str], barrier: Barrier) -> ProcessShare:
