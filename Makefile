@@ -31,7 +31,7 @@ bench: bootstrap
 	$(RUN) importctl stack up --infra-only
 	$(RUN) python -m loadtests.bench
 
-# Full run: ICP_LOAD_* settings or JOBS=... (see README "Load harness"); exits 1 when the verdict is fail.
+# Full run: ICP_LOAD_* settings or JOBS=... (see docs/load-harness.md); exits 1 when the verdict is fail.
 # Job starts default to 1,000/min for the run (the seed's 100/min cannot start a 1,000-job burst within 5 minutes).
 load: bootstrap
 	ICP_RATELIMIT_JOB_STARTS_PER_MINUTE=$${ICP_RATELIMIT_JOB_STARTS_PER_MINUTE:-1000} \
