@@ -32,7 +32,7 @@ bench: bootstrap
 	$(RUN) python -m loadtests.bench
 
 # Full run: ICP_LOAD_* settings or JOBS=... (see docs/load-harness.md); exits 1 when the verdict is fail.
-# Job starts default to 1,000/min for the run (the seed's 100/min cannot start a 1,000-job burst within 5 minutes).
+# Job starts default to 1,000/min for the run (REQ-QUEUE-4's 100/min cannot start a 1,000-job burst within REQ-SLO-1's 5 minutes).
 load: bootstrap
 	ICP_RATELIMIT_JOB_STARTS_PER_MINUTE=$${ICP_RATELIMIT_JOB_STARTS_PER_MINUTE:-1000} \
 	$(RUN) importctl load run $(if $(JOBS),--jobs $(JOBS)) $(if $(WORKERS),--workers $(WORKERS))
@@ -46,7 +46,7 @@ chaos: up
 chaos-ci: up
 	$(RUN) importctl chaos gameday --ci
 
-# Every drill in sequence, plus a combined report of MTTR against the seed's targets.
+# Every drill in sequence, plus a combined report of MTTR against the recovery targets (REQ-MTTR-1..7).
 gameday: up
 	$(RUN) importctl chaos gameday
 

@@ -1,1 +1,1 @@
-"""Chaos drills over toxiproxy and process faults, measured against the seed's failure table."""
+"""Chaos drills over toxiproxy and process faults, measured against the recovery targets REQ-MTTR-1..7."""

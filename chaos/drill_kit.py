@@ -24,7 +24,7 @@ async def _no_checks(_ctx: DrillContext) -> list[Check]:
 class Drill:
     name: str
     failure: str
-    """Key of the seed failure row (:data:`chaos.model.SEED_FAILURES`)."""
+    """Key of the failure row (REQ-MTTR-1..7) (:data:`chaos.model.SEED_FAILURES`)."""
     runbook: str
     summary: str
     inject: Step

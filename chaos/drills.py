@@ -1,6 +1,6 @@
 """The drill catalogue: what each one breaks, how it knows the system noticed, and what recovery means.
 
-Every drill targets a row of the seed's failure table and names the runbook
+Every drill targets a row of the recovery table (REQ-MTTR-1..7) and names the runbook
 it exercises.  ``inject`` applies faults through :func:`apply` (so the runner
 can always roll them back) and lifts them itself when their time is up.
 """

@@ -1,8 +1,8 @@
 """What a drill records and how it is judged: pure data and rules, no I/O.
 
 A drill passes only when the steady state held before *and* after, every
-invariant held, and recovery (when the drill measures one) beat the seed's
-MTTR target.  A steady state that fails before injection aborts the drill:
+invariant held, and recovery (when the drill measures one) beat its
+REQ-MTTR target.  A steady state that fails before injection aborts the drill:
 that run proves nothing, so its verdict is ``aborted`` (reported as a fail).
 """
 
@@ -39,7 +39,7 @@ class Action:
 
 @dataclass(frozen=True)
 class FailureTarget:
-    """A row of the seed's failure table: the failure and its MTTR target."""
+    """A row of the recovery table (REQ-MTTR-1..7): the failure and its MTTR target."""
 
     failure: str
     mttr_s: float
@@ -55,7 +55,7 @@ SEED_FAILURES: dict[str, FailureTarget] = {
     "oom": FailureTarget("OOM in worker", 60.0, "Pod restart + increase memory limits"),
     "s3": FailureTarget("S3 throttling / outage", 5 * 60.0, "Exponential backoff, batch uploads"),
 }
-"""MTTR targets from the seed's "Failure Modes & Recovery" table (S3 from its risk table, network's bound)."""
+"""MTTR targets REQ-MTTR-1..7: Redis, worker, DB, provider, network, OOM, and S3 (REQ-MTTR-7, backoff)."""
 
 
 @dataclass
@@ -85,7 +85,7 @@ class DrillRecord:
 
 
 def recovery_check(record: DrillRecord) -> Check:
-    """Time to recover against the seed's MTTR; a drill that never recovered fails."""
+    """Time to recover against the REQ-MTTR target; a drill that never recovered fails."""
     target = record.failure.mttr_s
     if record.recover_s is None:
         return Check("time to recover (s)", False, None, f"< {target:g}", "did not recover within the drill")

@@ -37,7 +37,7 @@ def _checks_table(record: DrillRecord) -> list[str]:
 
 
 def summary_markdown(record: DrillRecord) -> str:
-    """The human summary: verdict, MTTR vs the seed, hypothesis table, invariants, timeline."""
+    """The human summary: verdict, MTTR vs its REQ-MTTR target, hypothesis table, invariants, timeline."""
     recovery = recovery_check(record)
     lines = [
         f"# Chaos drill `{record.drill}` — {verdict(record).upper()}",
@@ -49,7 +49,7 @@ def summary_markdown(record: DrillRecord) -> str:
     if record.aborted:
         lines += [f"**Aborted:** {record.aborted}", ""]
     lines += [
-        f"Seed failure row: **{record.failure.failure}**, MTTR target < {record.failure.mttr_s:g} s "
+        f"Failure row (REQ-MTTR): **{record.failure.failure}**, MTTR target < {record.failure.mttr_s:g} s "
         f"({record.failure.strategy}).",
         "",
         f"- time to detect: {_cell(record.detect_s and round(record.detect_s, 2))} s",
@@ -89,7 +89,7 @@ def write_drill(root: Path, record: DrillRecord) -> Path:
 def gameday_json(
     name: str, rid: str, started: datetime, finished: datetime, records: list[DrillRecord]
 ) -> dict[str, Any]:
-    """One row per drill (its MTTR against the seed's target, lost jobs), failing if any drill failed."""
+    """One row per drill (its MTTR against its REQ-MTTR target, lost jobs), failing if any drill failed."""
     items = []
     for record in records:
         lost = next((c for c in record.invariants if c.name == "lost jobs"), None)

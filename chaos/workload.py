@@ -68,7 +68,7 @@ class WorkloadDriver:
         self.result = WorkloadResult()
 
     async def run(self) -> WorkloadResult:
-        """Submit every job on the seeded schedule; submissions retry concurrently with the next ones."""
+        """Submit every job on its seeded schedule; submissions retry concurrently with the next ones."""
         pending = []
         for index in range(self._spec.jobs):
             include_images = self._random.random() < 0.7

@@ -63,5 +63,5 @@ class WorkerSettings:
     job_timeout = _settings.worker.job_timeout_s
     health_check_interval = 10
     # SIGTERM: stop taking jobs, let running ones finish this long, then cancel them, which
-    # checkpoints and hands each back to the queue for another worker (seed: exit within 30 s).
+    # checkpoints and hands each back to the queue for another worker (REQ-SLO-8: exit within 30 s).
     job_completion_wait = _settings.worker.drain_timeout_s

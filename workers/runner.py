@@ -2,7 +2,7 @@
 
 This is the worker's edge.  Provider deferrals (rate limit, open breaker) and
 graceful-shutdown cancellation hand the job back without spending an attempt;
-transient failures retry after 5 s, 25 s, 125 s (seed); permanent ones fail at
+transient failures retry after 5 s, 25 s, 125 s (REQ-QUEUE-1); permanent ones fail at
 once with the reason; a lost lease means another worker owns the job now.
 """
 
@@ -122,7 +122,7 @@ class JobRunner:
         return "completed"
 
     def _completed(self, progress: Progress) -> None:
-        """The seed's `job.completed` record."""
+        """The `job.completed` record of REQ-OBS-2."""
         self._log.info(
             "job.completed",
             duration=round((time.monotonic() - self._started) * 1000),

@@ -61,7 +61,7 @@ def chaos() -> None:
 
 @chaos.command("list")
 def list_drills() -> None:
-    """Every drill, the seed failure it targets, its runbook and whether CI runs it."""
+    """Every drill, the failure (REQ-MTTR row) it targets, its runbook and whether CI runs it."""
     for drill in DRILLS.values():
         ci = " [ci]" if drill.ci else ""
         click.echo(f"{drill.name:<18} {drill.failure:<9} runbooks/{drill.runbook:<24} {drill.summary}{ci}")
@@ -79,7 +79,7 @@ def run(drills: tuple[str, ...], ci: bool) -> None:
 @chaos.command()
 @click.option("--ci", is_flag=True, help="Only the fast CI subset, with shorter faults.")
 def gameday(ci: bool) -> None:
-    """Every drill in sequence (or the CI subset), plus a combined report with MTTR against the seed's targets."""
+    """Every drill in sequence (or the CI subset), plus a combined report with MTTR against the REQ-MTTR targets."""
     names = [d.name for d in DRILLS.values() if d.ci or not ci]
     started = datetime.now(UTC)
     records = asyncio.run(_run(names, _options(ci)))

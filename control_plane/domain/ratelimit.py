@@ -17,7 +17,7 @@ from control_plane.domain.providers import Provider
 
 KEY_PREFIX = "icp:rl"
 OVERRIDE_SETTING = "requests_per_minute"
-"""Optional key of an integration's account settings that replaces the seed limit for it."""
+"""Optional key of an integration's account settings that replaces REQ-RATE-1/2's limit for it."""
 MAX_REQUESTS_PER_MINUTE = 100_000
 
 # Share of a minute's allowance a full bucket may spend at once. Shopify's own REST bucket is
@@ -113,7 +113,7 @@ def requests_per_minute_override(account_settings: Mapping[str, Any]) -> int | N
 
 
 def spec_for(provider: Provider, default_per_minute: int, account_settings: Mapping[str, Any]) -> BucketSpec:
-    """The bucket for one integration: the seed limit (from settings) unless its account settings override it."""
+    """The bucket for one integration: REQ-RATE-1/2's limit (from settings) unless its account settings override it."""
     override = requests_per_minute_override(account_settings)
     per_minute = override if override is not None else default_per_minute
     share = _BURST_SHARE.get(provider, _DEFAULT_BURST_SHARE)

@@ -1,6 +1,6 @@
 """Submitting, reading, cancelling and retrying import jobs.
 
-The order of the seed's two-phase hand-off lives here: a job row is written
+The order of the two-step hand-off (REQ-DURABLE-1) lives here: a job row is written
 (and committed by the caller) before it is enqueued (filed in its company's
 line of the fair dispatcher); if the queue is away the job stays PENDING and
 the reconciler enqueues it later.  Nothing is lost.
@@ -38,7 +38,7 @@ from control_plane.services.limits import check_import_quota
 from control_plane.services.ports import Admitter, JobQueue
 from control_plane.settings import LimitSettings
 
-DEFAULT_MAX_ATTEMPTS = 4  # the first run plus the seed's 3 retries
+DEFAULT_MAX_ATTEMPTS = 4  # REQ-QUEUE-2: the first run plus 3 retries
 
 
 def queue_entry(job: ImportJob, *, resumed: bool = False) -> QueueEntry:

@@ -21,7 +21,7 @@ class ChaosSettings(Section):
         300, ge=0, le=10_000, description="Simulated provider latency per API call, so imports last long enough to hit."
     )
     images_max: int = Field(2, ge=0, le=20, description="Most images per simulated product.")
-    outage_s: float = Field(30.0, gt=0, le=600, description="How long a dependency stays cut (seed: Redis 30 s).")
+    outage_s: float = Field(30.0, gt=0, le=600, description="How long a dependency stays cut (30 s by default).")
     degrade_s: float = Field(20.0, gt=0, le=600, description="How long latency, bandwidth or throttling faults last.")
     provider_down_s: float = Field(
         0.0, ge=0, le=1800, description="Provider outage length; 0 means twice the breaker's open time plus 10 s."
@@ -34,7 +34,7 @@ class ChaosSettings(Section):
         le=4096,
         description="worker-oom: memory limit above the worker's resting size; below one image decode (12 MiB).",
     )
-    drain_limit_s: float = Field(30.0, gt=0, description="worker-sigterm: graceful shutdown must finish within (seed).")
+    drain_limit_s: float = Field(30.0, gt=0, description="worker-sigterm: shutdown must finish within (REQ-SLO-8).")
     recovery_timeout_s: float = Field(180.0, gt=0, description="Longest the drill waits for recovery before failing.")
     settle_timeout_s: float = Field(300.0, gt=0, description="Longest the drill waits for every job to finish.")
     min_workers: int = Field(1, ge=0, description="Steady state: fewest live workers.")

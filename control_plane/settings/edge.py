@@ -56,7 +56,7 @@ class WorkerSettings(Section):
 
     model_config = SettingsConfigDict(env_prefix="ICP_WORKER_", extra="ignore", frozen=True)
 
-    concurrency: int = Field(5, ge=1, description="Jobs one worker runs at once (seed: 5).")
+    concurrency: int = Field(5, ge=1, description="Jobs one worker runs at once (REQ-WORKER-2: 5).")
     feed_interval_s: float = Field(
         0.5, gt=0, description="How often a worker's feeder moves jobs from the fair dispatcher into free slots."
     )
@@ -71,12 +71,12 @@ class WorkerSettings(Section):
     heartbeat_interval_s: float = Field(3.0, gt=0, description="How often a running job renews its lease.")
     drain_timeout_s: int = Field(25, ge=0, description="On SIGTERM, how long running jobs may finish before hand-back.")
     reconcile_interval_s: int = Field(
-        300, ge=1, description="Orphan reconciliation period (seed: 5 min); under 60 it must divide 60."
+        300, ge=1, description="Orphan reconciliation period (REQ-RECON-1: 5 min); under 60 it must divide 60."
     )
     lease_sweep_interval_s: int = Field(5, ge=1, description="Expired-lease sweep period; under 60 it must divide 60.")
     pending_grace_s: float = Field(
         10.0, ge=0, description="Age before a PENDING or QUEUED job missing from Redis counts as orphaned."
     )
     retry_delays_s: tuple[int, ...] = Field(
-        (5, 25, 125), description="Backoff before each retry of a failed attempt (seed: 5 s, 25 s, 125 s)."
+        (5, 25, 125), description="Backoff before each retry of a failed attempt (REQ-QUEUE-1: 5 s, 25 s, 125 s)."
     )

@@ -46,7 +46,7 @@ class LoadSettings(Section):
     shop_plan: str = Field("standard", description="Simulator Shopify plan of every load shop (rate limits).")
     workers: int | None = Field(None, ge=1, le=50, description="Worker processes for the run; the stack's if unset.")
     worker_hour_usd: float = Field(
-        721 / 10 / 730, gt=0, description="Price of one 2 vCPU / 4 GB worker-hour (seed: 10 workers $721/month)."
+        721 / 10 / 730, gt=0, description="Price of one 2 vCPU / 4 GB worker-hour (REQ-COST-1: 10 workers $721/month)."
     )
     plan_file: Path | None = Field(
         None, description="Set by the runner for locust: the JSON plan of vendors, keys and jobs."

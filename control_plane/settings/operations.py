@@ -9,7 +9,7 @@ from control_plane.settings.base import Section
 
 
 class OpsSettings(Section):
-    """Self-observation: queue-health tiers, admission, alarms, autoscaling (seed numbers by default)."""
+    """Self-observation: queue-health tiers, admission, alarms, autoscaling (REQ-BP/ALARM/SCALING defaults)."""
 
     model_config = SettingsConfigDict(env_prefix="ICP_OPS_", extra="ignore", frozen=True)
 

@@ -37,7 +37,7 @@ class ProviderSettings(Section):
 
 
 class RateLimitSettings(Section):
-    """Token buckets in Redis shared by every worker (seed numbers by default)."""
+    """Token buckets in Redis shared by every worker (REQ-RATE, REQ-QUEUE-4 numbers by default)."""
 
     model_config = SettingsConfigDict(env_prefix="ICP_RATELIMIT_", extra="ignore", frozen=True)
 

@@ -2,11 +2,11 @@
 
 Each completed job's run time (started -> finished) is fitted as
 ``per_job + per_product * products + per_image * images`` by least squares.
-A worker of the seed's size runs ``slots`` jobs at once (seed: 5), so a load
+A worker of the required size runs ``slots`` jobs at once (REQ-WORKER-2: 5), so a load
 of ``jobs`` concurrent imports that must finish within ``deadline_s`` needs
 ``ceil(jobs * job_s / (slots * deadline_s))`` workers.  The result is checked
-against the seed's autoscaling rule (one worker per 10 queued jobs, 2-50
-workers) and its cost target ($0.018 per job).  Times measured on a shared
+against the autoscaling rule (REQ-SCALING-1: one worker per 10 queued jobs,
+REQ-WORKER-3: 2-50 workers) and the cost target (REQ-COST-2: $0.018 per job).  Times measured on a shared
 small machine include contention, so the model is an upper bound there.
 """
 
@@ -108,7 +108,7 @@ def _fit(features: list[tuple[float, float, float]], targets: list[float], activ
 def estimate(
     costs: UnitCosts, rules: SeedRules, *, load_jobs: int, deadline_s: float, mean_products: float, mean_images: float
 ) -> CapacityEstimate:
-    """Workers of the seed's size needed to finish ``load_jobs`` concurrent jobs within ``deadline_s``."""
+    """Workers of REQ-WORKER-2's size needed to finish ``load_jobs`` concurrent jobs within ``deadline_s``."""
     job_s = costs.job_seconds(mean_products, mean_images)
     needed = max(1, math.ceil(load_jobs * job_s / (rules.slots_per_worker * deadline_s)))
     autoscaler = min(max(math.ceil(load_jobs / rules.jobs_per_worker), rules.min_workers), rules.max_workers)

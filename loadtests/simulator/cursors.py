@@ -1,6 +1,6 @@
 """Opaque pagination cursors, tamper-evident and stable across simulator restarts.
 
-A cursor is base64url JSON plus a short digest keyed by the seed, like the
+A cursor is base64url JSON plus a short digest keyed by the simulator's seed, like the
 providers' own opaque tokens: clients must treat them as black boxes, and an
 import that checkpointed one can resume after the simulator restarts.
 """

@@ -3,7 +3,7 @@
 Importers decode, measure and thumbnail what they download, so the simulator
 serves genuine JPEG/PNG/WebP files of the configured size.  Colours come from
 a small palette, so a handful of cached renders serve whole catalogs.  Faults
-(corrupt bytes, wrong Content-Type) are decided per image from the seed, so a
+(corrupt bytes, wrong Content-Type) are decided per image from the simulator's seed, so a
 given image is consistently good or bad for a given configuration.
 """
 

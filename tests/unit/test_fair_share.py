@@ -11,7 +11,7 @@ from control_plane.domain.fair_share import FairQueue, TierWeights, pick_tier
 from control_plane.domain.principals import Tier
 
 SLOTS = 5
-"""Worker slots in the simulations: one worker running the seed's 5 jobs at once."""
+"""Worker slots in the simulations: one worker running 5 jobs at once (REQ-WORKER-2)."""
 
 
 def _fill(queue: FairQueue, company: str, tier: Tier, count: int) -> None:

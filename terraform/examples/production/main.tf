@@ -34,7 +34,7 @@ module "product_import" {
   waf_web_acl_arn       = var.waf_web_acl_arn
   container_image       = var.container_image
 
-  # The seed's production shape: 3 x cache.r7g.large, workers 2-50 at 2 vCPU / 4 GB.
+  # REQ-COST-1, REQ-WORKER-2/3: the production shape, 3 x cache.r7g.large, workers 2-50 at 2 vCPU / 4 GB.
   redis_node_type   = "cache.r7g.large"
   db_instance_class = "db.r6g.large"
   alarm_sns_topic_arns = {

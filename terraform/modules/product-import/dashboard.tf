@@ -93,7 +93,7 @@ locals {
     },
     {
       type       = "text", x = 0, y = 29, width = 24, height = 1
-      properties = { markdown = "## Jobs\nThe workers' job records (`job.completed` with the seed's fields, `job.failed`, `job.retry_scheduled`, `job.deferred`, `job.handed_back`); timelines and actions are on the Streamlit Jobs page." }
+      properties = { markdown = "## Jobs\nThe workers' job records (`job.completed` with the fields of REQ-OBS-2, `job.failed`, `job.retry_scheduled`, `job.deferred`, `job.handed_back`); timelines and actions are on the Streamlit Jobs page." }
     },
     {
       type = "log", x = 0, y = 30, width = 24, height = 6

@@ -1,5 +1,5 @@
 # The volatile queue (arq): 1 primary + 2 replicas across availability zones with
-# automatic failover (seed: < 60 s). PostgreSQL stays the authority, so a lost
+# automatic failover (REQ-MTTR-1: < 60 s). PostgreSQL stays the authority, so a lost
 # write here is re-enqueued by the reconciler; AOF-like durability comes from
 # replication plus daily snapshots. noeviction: arq's keys must never be evicted.
 

@@ -74,7 +74,7 @@ variable "waf_web_acl_arn" {
 }
 
 variable "alarm_sns_topic_arns" {
-  description = "Where alarms notify, by severity (critical → PagerDuty, high/medium → Slack, as the seed routes them)."
+  description = "Where alarms notify, by severity (critical → PagerDuty, high/medium → Slack, as REQ-DEPLOY-3 routes them)."
   type = object({
     critical = list(string)
     high     = list(string)
@@ -97,7 +97,7 @@ variable "container_image" {
 }
 
 variable "cpu_architecture" {
-  description = "Task CPU architecture (X86_64, the seed's pricing, or ARM64 for Graviton); the image must match."
+  description = "Task CPU architecture (X86_64, REQ-COST-1's pricing, or ARM64 for Graviton); the image must match."
   type        = string
   default     = "X86_64"
 }
@@ -114,7 +114,7 @@ variable "dashboard_desired_count" {
   default     = 1
 }
 
-# ---------------------------------------------------------------- workers (seed: 2 vCPU / 4 GB, 60 s stop timeout)
+# ---------------------------------------------------------------- workers (REQ-WORKER-2/4: 2 vCPU / 4 GB, 60 s stop timeout)
 
 variable "worker_cpu" {
   description = "Worker task CPU units (2048 = 2 vCPU)."
@@ -135,7 +135,7 @@ variable "worker_stop_timeout_s" {
 }
 
 variable "worker_concurrency" {
-  description = "Jobs one worker runs at once (ICP_WORKER_CONCURRENCY; seed: 5)."
+  description = "Jobs one worker runs at once (ICP_WORKER_CONCURRENCY; REQ-WORKER-2: 5)."
   type        = number
   default     = 5
 }
@@ -226,10 +226,10 @@ variable "alarm_evaluation_periods" {
   default     = 2
 }
 
-# ---------------------------------------------------------------- Redis (seed: 1 primary + 2 replicas, Multi-AZ)
+# ---------------------------------------------------------------- Redis (REQ-QUEUE-5: 1 primary + 2 replicas, Multi-AZ)
 
 variable "redis_node_type" {
-  description = "ElastiCache node type (seed: cache.r7g.large, 13 GiB)."
+  description = "ElastiCache node type (REQ-QUEUE-5: cache.r7g.large, 13 GiB)."
   type        = string
   default     = "cache.r7g.large"
 }
