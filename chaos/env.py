@@ -17,7 +17,6 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from control_plane.db.engine import create_engine, create_session_factory
-from control_plane.devstack.toxiproxy import ToxiproxyClient
 from control_plane.domain.principals import Principal, Role, Tier
 from control_plane.domain.providers import Provider
 from control_plane.integrations.images import S3ImageStore
@@ -26,6 +25,7 @@ from control_plane.integrations.secrets import SecretBox
 from control_plane.services.integrations import IntegrationService, NewIntegration
 from control_plane.services.tenants import TenantService
 from control_plane.settings import DatabaseSettings, RedisSettings, S3Settings, Settings
+from harness.stack.toxiproxy import ToxiproxyClient
 
 _LOOPBACK = "127.0.0.1"
 _ACTOR = Principal(subject="chaos-harness", role=Role.OPERATOR, company_id=None)

@@ -14,8 +14,8 @@ from typing import Any, Protocol, TypeVar
 
 import httpx
 
-from control_plane.devstack.toxiproxy import ToxiproxyClient, ensure_proxies, proxy_specs
 from control_plane.settings import Settings
+from harness.stack.toxiproxy import ToxiproxyClient, ensure_proxies, proxy_specs
 
 T = TypeVar("T")
 TOXIPROXY_CALL_TIMEOUT_S = 5.0

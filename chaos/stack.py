@@ -10,11 +10,11 @@ import time
 import httpx
 
 from chaos.env import ChaosEnv, open_env
-from control_plane.devstack import apps, redis_server
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import Reporter, StackError, is_alive
-from control_plane.devstack.service import ensure_running, running_pid
 from control_plane.settings import Settings
+from harness.stack import apps, redis_server
+from harness.stack.paths import StackPaths
+from harness.stack.process import Reporter, StackError, is_alive
+from harness.stack.service import ensure_running, running_pid
 
 
 class StackWorkers:

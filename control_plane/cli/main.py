@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from control_plane.cli.chaos import chaos
 from control_plane.cli.db import db
-from control_plane.cli.demo import demo
-from control_plane.cli.load import load
 from control_plane.cli.settings import settings_command
 from control_plane.cli.slo import slo
-from control_plane.cli.stack import stack
 from control_plane.cli.tenants import tenants
+from harness.cli.chaos import chaos
+from harness.cli.demo import demo
+from harness.cli.load import load
+from harness.cli.stack import stack
 
 
 @click.group()

@@ -13,7 +13,6 @@ from functools import lru_cache
 
 from pydantic_settings import BaseSettings
 
-from control_plane.settings.chaos import ChaosSettings
 from control_plane.settings.dashboard import DashboardSettings
 from control_plane.settings.deployment import (
     DeploymentSettings,
@@ -22,12 +21,13 @@ from control_plane.settings.deployment import (
 )
 from control_plane.settings.edge import ApiSettings, AuthSettings, WorkerSettings
 from control_plane.settings.limits import LimitSettings
-from control_plane.settings.load import LoadSettings
-from control_plane.settings.localstack import SimulatorSettings, StackSettings
 from control_plane.settings.operations import OpsSettings
 from control_plane.settings.providers import BreakerSettings, ImageSettings, ProviderSettings, RateLimitSettings
 from control_plane.settings.reports import ReportSettings
 from control_plane.settings.services import DatabaseSettings, RedisSettings, S3Settings
+from harness.settings.chaos import ChaosSettings
+from harness.settings.load import LoadSettings
+from harness.settings.localstack import SimulatorSettings, StackSettings
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ counted here.)
 
 from __future__ import annotations
 
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import read_pid
 from control_plane.settings import Settings
+from harness.stack.paths import StackPaths
+from harness.stack.process import read_pid
 from loadtests.bench.procstat import cpu_seconds
 
 WATCHED = ("simulator", "s3", "toxiproxy")

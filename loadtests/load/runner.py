@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.db.repositories.load_runs import LoadRunRepository
-from control_plane.services.load_accounting import Accounting, account_run
 from control_plane.settings import LoadSettings, Settings
+from harness.load_accounting import Accounting, account_run
 from loadtests.load.charts import draw_all
 from loadtests.load.judging import judge, locust_figures
 from loadtests.load.locust_process import run_locust

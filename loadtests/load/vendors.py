@@ -19,9 +19,9 @@ from control_plane.domain.principals import Principal, Role
 from control_plane.domain.providers import Provider
 from control_plane.integrations.secrets import SecretBox
 from control_plane.services.integrations import IntegrationService, NewIntegration
-from control_plane.services.load_accounting import ExpectedCatalog
 from control_plane.services.tenants import TenantService
 from control_plane.settings import LoadSettings, Settings
+from harness.load_accounting import ExpectedCatalog
 from loadtests.load.plan import PlannedJob
 from loadtests.load.workload import JobSpec
 from loadtests.simulator.catalog import Catalog, CatalogSpec

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from control_plane.devstack.dashboard import ensure_key
 from control_plane.settings import Settings, StackSettings
+from harness.stack.dashboard import ensure_key
 
 pytestmark = pytest.mark.integration
 

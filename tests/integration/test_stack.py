@@ -14,10 +14,10 @@ import asyncpg
 import pytest
 import redis
 
-from control_plane.devstack import redis_server, seaweedfs
-from control_plane.devstack.process import StackError, port_open
-from control_plane.devstack.toxiproxy import ToxiproxyClient, proxy_specs
 from control_plane.settings import Settings, load_settings
+from harness.stack import redis_server, seaweedfs
+from harness.stack.process import StackError, port_open
+from harness.stack.toxiproxy import ToxiproxyClient, proxy_specs
 
 pytestmark = pytest.mark.integration
 

@@ -15,10 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import StackError, spawn
-from control_plane.devstack.service import Service, http_ready
 from control_plane.settings import Settings
+from harness.stack.paths import StackPaths
+from harness.stack.process import StackError, spawn
+from harness.stack.service import Service, http_ready
 
 NAME = "simulator"
 MODULE = "loadtests.simulator.app"

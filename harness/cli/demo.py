@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from control_plane.cli.session import integration_service, run_in_session
 from control_plane.db.repositories.catalog import CatalogRepository
 from control_plane.integrations.queue import create_redis
-from control_plane.services.demo_seed import SeededVendor, ensure_demo_vendors, issue_demo_keys, key_is_valid
 from control_plane.settings import Settings, get_settings
+from harness.demo import SeededVendor, ensure_demo_vendors, issue_demo_keys, key_is_valid
 
 DEMO_PATIENCE_S = 120.0
 

@@ -12,11 +12,11 @@ import fcntl
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from control_plane.devstack import apps, dashboard, postgres, redis_server, seaweedfs, simulator, toxiproxy
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import Reporter, StackError
-from control_plane.devstack.service import Service, ServiceStatus, ensure_running, status, stop
 from control_plane.settings import Settings
+from harness.stack import apps, dashboard, postgres, redis_server, seaweedfs, simulator, toxiproxy
+from harness.stack.paths import StackPaths
+from harness.stack.process import Reporter, StackError
+from harness.stack.service import Service, ServiceStatus, ensure_running, status, stop
 
 INFRA_ONLY = "infra"
 FULL = "full"

@@ -18,7 +18,7 @@ from chaos.report import gameday_json, run_id, write_drill, write_gameday
 from chaos.runner import run_drill
 from chaos.stack import stack_env
 from control_plane.settings import get_settings
-from control_plane.settings.chaos import ChaosSettings
+from harness.settings.chaos import ChaosSettings
 
 CI_OVERRIDES = {"jobs": 16, "outage_s": 10.0, "degrade_s": 8.0, "worker_kills": 2, "products": 60}
 """The fast subset's shorter faults and smaller workload."""

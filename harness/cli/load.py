@@ -12,9 +12,9 @@ from typing import Any
 
 import click
 
-from control_plane.devstack import orchestrator
-from control_plane.devstack.process import StackError
 from control_plane.settings import LoadSettings, Settings, StackSettings, get_settings
+from harness.stack import orchestrator
+from harness.stack.process import StackError
 
 
 @click.group()

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import redis
 
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import StackError, spawn
-from control_plane.devstack.service import Service
 from control_plane.settings import Settings
+from harness.stack.paths import StackPaths
+from harness.stack.process import StackError, spawn
+from harness.stack.service import Service
 
 NAME = "redis"
 

@@ -22,10 +22,10 @@ from typing import Any, cast
 
 import asyncpg  # type: ignore[import-untyped,unused-ignore]
 
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import Reporter, StackError, spawn
-from control_plane.devstack.service import Service
 from control_plane.settings import Settings, StackSettings
+from harness.stack.paths import StackPaths
+from harness.stack.process import Reporter, StackError, spawn
+from harness.stack.service import Service
 
 NAME = "postgres"
 _SYSTEM_USER = "postgres"

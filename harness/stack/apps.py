@@ -16,11 +16,11 @@ import sys
 
 import redis
 
-from control_plane.devstack import redis_server
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import StackError, connected_to, owns, read_pid, spawn
-from control_plane.devstack.service import Service, http_ready
 from control_plane.settings import Settings
+from harness.stack import redis_server
+from harness.stack.paths import StackPaths
+from harness.stack.process import StackError, connected_to, owns, read_pid, spawn
+from harness.stack.service import Service, http_ready
 
 API = "api"
 API_MODULE = "control_plane.api.app"

@@ -15,15 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
-from control_plane.devstack import apps
-from control_plane.devstack.orchestrator import locked
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import Reporter, StackError
-from control_plane.devstack.service import ensure_running, running_pid, stop
 from control_plane.integrations.metrics.ops_state import current_desired_workers
 from control_plane.integrations.queue import create_redis
 from control_plane.integrations.redis_state._scripts import REDIS_ERRORS
 from control_plane.settings import Settings
+from harness.stack import apps
+from harness.stack.orchestrator import locked
+from harness.stack.paths import StackPaths
+from harness.stack.process import Reporter, StackError
+from harness.stack.service import ensure_running, running_pid, stop
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from typing import Any
 from botocore.config import Config  # type: ignore[import-untyped,unused-ignore]
 from botocore.session import get_session  # type: ignore[import-untyped,unused-ignore]
 
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import StackError, spawn
-from control_plane.devstack.service import Service
 from control_plane.settings import Settings
+from harness.stack.paths import StackPaths
+from harness.stack.process import StackError, spawn
+from harness.stack.service import Service
 
 NAME = "s3"
 _MAX_SOCKET_PATH = 100

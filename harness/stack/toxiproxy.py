@@ -25,10 +25,10 @@ from toxiproxy.api import APIConsumer
 from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
 from toxiproxy.proxy import Proxy
 
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import Reporter, StackError, spawn
-from control_plane.devstack.service import Service
 from control_plane.settings import Settings
+from harness.stack.paths import StackPaths
+from harness.stack.process import Reporter, StackError, spawn
+from harness.stack.service import Service
 
 NAME = "toxiproxy"
 _LOOPBACK = "127.0.0.1"

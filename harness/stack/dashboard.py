@@ -16,13 +16,13 @@ import sys
 from pathlib import Path
 
 from control_plane.db.engine import create_engine, create_session_factory
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import spawn
-from control_plane.devstack.service import Service, http_ready
 from control_plane.domain.principals import Role
-from control_plane.services.demo_seed import key_is_valid
 from control_plane.services.tenants import TenantService
 from control_plane.settings import Settings
+from harness.demo import key_is_valid
+from harness.stack.paths import StackPaths
+from harness.stack.process import spawn
+from harness.stack.service import Service, http_ready
 
 NAME = "dashboard"
 APP_SCRIPT = "dashboard/app.py"

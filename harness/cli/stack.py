@@ -1,7 +1,7 @@
 """``importctl stack``: run the local stack (PostgreSQL, Redis, S3, toxiproxy, API, workers).
 
 Every command is idempotent; the heavy lifting lives in
-:mod:`control_plane.devstack` so tests and the chaos harness can reuse it.
+:mod:`harness.stack` so tests and the chaos harness can reuse it.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import NoReturn
 
 import click
 
-from control_plane.devstack import orchestrator, supervisor
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import StackError, tail
 from control_plane.settings import Settings, get_settings
+from harness.stack import orchestrator, supervisor
+from harness.stack.paths import StackPaths
+from harness.stack.process import StackError, tail
 
 
 def _fail(settings: Settings, error: StackError) -> NoReturn:
