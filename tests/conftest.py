@@ -27,7 +27,8 @@ from control_plane.integrations.queue import create_redis
 from control_plane.integrations.secrets import SecretBox
 from control_plane.services.integrations import IntegrationService, NewIntegration
 from control_plane.services.tenants import TenantService
-from control_plane.settings import DatabaseSettings, RedisSettings, Settings, load_settings
+from control_plane.settings import DatabaseSettings, RedisSettings, Settings
+from harness.settings import HarnessSettings, load_harness_settings
 from harness.stack.toxiproxy import ToxiproxyClient, ensure_proxies, proxy_specs
 
 TEST_DATABASE = f"icp_test_{os.getpid()}"
@@ -41,8 +42,9 @@ TABLES = (
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
-    base = load_settings()
+def settings() -> HarnessSettings:
+    """The product's settings and the local stack's (tests reach the simulator and toxiproxy)."""
+    base = load_harness_settings()
     return replace(
         base,
         database=DatabaseSettings(**{**base.database.model_dump(), "name": TEST_DATABASE}),

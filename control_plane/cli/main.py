@@ -1,17 +1,19 @@
-"""`importctl`: the operator's command line."""
+"""`importctl`: the operator's command line.
+
+The product's commands are listed here; the development harness adds stack,
+demo, load and chaos through the ``importctl.commands`` entry points when it is
+installed (see :mod:`control_plane.cli.plugins`).
+"""
 
 from __future__ import annotations
 
 import click
 
 from control_plane.cli.db import db
+from control_plane.cli.plugins import plugin_commands
 from control_plane.cli.settings import settings_command
 from control_plane.cli.slo import slo
 from control_plane.cli.tenants import tenants
-from harness.cli.chaos import chaos
-from harness.cli.demo import demo
-from harness.cli.load import load
-from harness.cli.stack import stack
 
 
 @click.group()
@@ -19,14 +21,12 @@ def cli() -> None:
     """Import Control Plane: run the stack, manage tenants, inspect the system."""
 
 
-cli.add_command(stack)
 cli.add_command(db)
 cli.add_command(tenants)
-cli.add_command(demo)
 cli.add_command(settings_command)
 cli.add_command(slo)
-cli.add_command(load)
-cli.add_command(chaos)
+for _command in plugin_commands():
+    cli.add_command(_command)
 
 
 def main() -> None:
