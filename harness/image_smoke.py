@@ -39,6 +39,7 @@ PODMAN_CONF = ROOT / "container" / "containers.conf"
 SMOKE_REDIS_DB = 15
 START_PATIENCE_S = 60.0
 IMPORT_PATIENCE_S = 240.0
+HEALTHCHECK_PATIENCE_S = 45.0
 POLL_S = 0.5
 API_CONTAINER = "icp-image-smoke-api"
 WORKER_CONTAINER = "icp-image-smoke-worker"
@@ -129,8 +130,20 @@ def _submit_and_follow(base_url: str, vendor: SeededVendor, key: str) -> dict[st
 
 
 def _healthcheck(name: str) -> str:
-    done = _podman("healthcheck", "run", name, check=False)
-    return "healthy" if done.returncode == 0 else f"unhealthy ({(done.stdout + done.stderr).strip()[-200:]})"
+    """The image's HEALTHCHECK, run now in container ``name`` until it passes (a worker needs a few seconds)."""
+    last = ""
+
+    def attempt() -> str | None:
+        nonlocal last
+        done = _podman("healthcheck", "run", name, check=False)
+        last = (done.stdout + done.stderr).strip()[-200:]
+        return "healthy" if done.returncode == 0 else None
+
+    try:
+        result: str = _poll(f"HEALTHCHECK of {name}", HEALTHCHECK_PATIENCE_S, attempt)
+    except SmokeFailure as error:
+        raise SmokeFailure(f"{error}: {last}") from error
+    return result
 
 
 def smoke(image: str) -> None:
