@@ -11,7 +11,7 @@ from typing import Any
 from chaos.env import ChaosEnv, Tenant
 from chaos.model import DrillRecord
 from chaos.workload import WorkloadDriver
-from control_plane.settings.chaos import ChaosSettings
+from harness.settings.chaos import ChaosSettings
 
 
 @dataclass

@@ -17,7 +17,6 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from control_plane.db.engine import create_engine, create_session_factory
-from control_plane.devstack.toxiproxy import ToxiproxyClient
 from control_plane.domain.principals import Principal, Role, Tier
 from control_plane.domain.providers import Provider
 from control_plane.integrations.images import S3ImageStore
@@ -25,7 +24,9 @@ from control_plane.integrations.queue import create_redis
 from control_plane.integrations.secrets import SecretBox
 from control_plane.services.integrations import IntegrationService, NewIntegration
 from control_plane.services.tenants import TenantService
-from control_plane.settings import DatabaseSettings, RedisSettings, S3Settings, Settings
+from control_plane.settings import DatabaseSettings, RedisSettings, S3Settings
+from harness.settings import HarnessSettings
+from harness.stack.toxiproxy import ToxiproxyClient
 
 _LOOPBACK = "127.0.0.1"
 _ACTOR = Principal(subject="chaos-harness", role=Role.OPERATOR, company_id=None)
@@ -64,7 +65,7 @@ class Tenant:
 
 @dataclass
 class ChaosEnv:
-    settings: Settings
+    settings: HarnessSettings
     api: httpx.AsyncClient
     sim_admin: httpx.AsyncClient
     engine: AsyncEngine
@@ -84,7 +85,7 @@ class ChaosEnv:
         await self.sim_admin.aclose()
 
 
-def direct_settings(settings: Settings) -> tuple[DatabaseSettings, RedisSettings, S3Settings]:
+def direct_settings(settings: HarnessSettings) -> tuple[DatabaseSettings, RedisSettings, S3Settings]:
     """The same databases and bucket, reached on the real servers' ports (bypassing toxiproxy)."""
     stack = settings.stack
     database = settings.database.model_copy(update={"host": _LOOPBACK, "port": stack.postgres_port})
@@ -94,7 +95,7 @@ def direct_settings(settings: Settings) -> tuple[DatabaseSettings, RedisSettings
 
 
 def open_env(
-    settings: Settings,
+    settings: HarnessSettings,
     api: httpx.AsyncClient,
     workers: WorkerPool,
     redis_process: RedisProcess | None = None,

@@ -14,8 +14,8 @@ from typing import Any, Protocol, TypeVar
 
 import httpx
 
-from control_plane.devstack.toxiproxy import ToxiproxyClient, ensure_proxies, proxy_specs
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
+from harness.stack.toxiproxy import ToxiproxyClient, ensure_proxies, proxy_specs
 
 T = TypeVar("T")
 TOXIPROXY_CALL_TIMEOUT_S = 5.0
@@ -126,6 +126,6 @@ class ProviderFaults:
         response.raise_for_status()
 
 
-async def reset_proxies(settings: Settings, toxiproxy: ToxiproxyClient) -> dict[str, str]:
+async def reset_proxies(settings: HarnessSettings, toxiproxy: ToxiproxyClient) -> dict[str, str]:
     """Belt and braces after every drill: every proxy enabled, no toxics (what ``stack up`` leaves)."""
     return await bounded(lambda: ensure_proxies(toxiproxy, proxy_specs(settings)), 15.0)

@@ -24,7 +24,7 @@ from chaos.model import SEED_FAILURES, DrillRecord
 from chaos.report import run_id
 from chaos.waiting import poll_until
 from chaos.workload import WorkloadDriver, WorkloadSpec
-from control_plane.settings.chaos import ChaosSettings
+from harness.settings.chaos import ChaosSettings
 
 Reporter = Callable[[str], None]
 

@@ -10,17 +10,17 @@ import time
 import httpx
 
 from chaos.env import ChaosEnv, open_env
-from control_plane.devstack import apps, redis_server
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import Reporter, StackError, is_alive
-from control_plane.devstack.service import ensure_running, running_pid
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
+from harness.stack import apps, redis_server
+from harness.stack.paths import StackPaths
+from harness.stack.process import Reporter, StackError, is_alive
+from harness.stack.service import ensure_running, running_pid
 
 
 class StackWorkers:
     """``worker-N`` processes of the stack; restart means what ``stack up`` does for one worker."""
 
-    def __init__(self, settings: Settings, report: Reporter) -> None:
+    def __init__(self, settings: HarnessSettings, report: Reporter) -> None:
         self._settings = settings
         self._paths = StackPaths.from_settings(settings.stack)
         self._report = report
@@ -54,7 +54,7 @@ class StackWorkers:
 class StackRedis:
     """The stack's redis-server: killed with SIGKILL, restarted from its data folder (AOF)."""
 
-    def __init__(self, settings: Settings, report: Reporter) -> None:
+    def __init__(self, settings: HarnessSettings, report: Reporter) -> None:
         self._settings = settings
         self._paths = StackPaths.from_settings(settings.stack)
         self._service = redis_server.service(settings, self._paths)
@@ -73,6 +73,6 @@ class StackRedis:
         ensure_running(self._paths, self._service, self._settings.stack.start_timeout_s, self._report)
 
 
-def stack_env(settings: Settings, report: Reporter) -> ChaosEnv:
+def stack_env(settings: HarnessSettings, report: Reporter) -> ChaosEnv:
     api = httpx.AsyncClient(base_url=settings.api.base_url, timeout=15.0)
     return open_env(settings, api, StackWorkers(settings, report), StackRedis(settings, report))

@@ -6,7 +6,7 @@ vendors and writes the plan this file reads (``ICP_LOAD_PLAN_FILE``).
 
 from __future__ import annotations
 
-from control_plane.settings import LoadSettings
+from harness.settings import LoadSettings
 from loadtests.load.plan import Plan
 from loadtests.load.scenario import Tracker, Vendor
 from loadtests.load.shape import RampToInFlight

@@ -21,14 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from control_plane.api.app import create_app
 from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.db.migrate import run_migration
-from control_plane.devstack.toxiproxy import ToxiproxyClient, ensure_proxies, proxy_specs
 from control_plane.domain.principals import Principal, Role, Tier
 from control_plane.domain.providers import Provider
 from control_plane.integrations.queue import create_redis
 from control_plane.integrations.secrets import SecretBox
 from control_plane.services.integrations import IntegrationService, NewIntegration
 from control_plane.services.tenants import TenantService
-from control_plane.settings import DatabaseSettings, RedisSettings, Settings, load_settings
+from control_plane.settings import DatabaseSettings, RedisSettings, Settings
+from harness.settings import HarnessSettings, load_harness_settings
+from harness.stack.toxiproxy import ToxiproxyClient, ensure_proxies, proxy_specs
 
 TEST_DATABASE = f"icp_test_{os.getpid()}"
 """One database per test session, so concurrent runs on one machine never drop each other's."""
@@ -41,8 +42,9 @@ TABLES = (
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
-    base = load_settings()
+def settings() -> HarnessSettings:
+    """The product's settings and the local stack's (tests reach the simulator and toxiproxy)."""
+    base = load_harness_settings()
     return replace(
         base,
         database=DatabaseSettings(**{**base.database.model_dump(), "name": TEST_DATABASE}),

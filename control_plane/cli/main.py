@@ -1,16 +1,18 @@
-"""`importctl`: the operator's command line."""
+"""`importctl`: the operator's command line.
+
+The product's commands are listed here; the development harness adds stack,
+demo, load and chaos through the ``importctl.commands`` entry points when it is
+installed (see :mod:`control_plane.cli.plugins`).
+"""
 
 from __future__ import annotations
 
 import click
 
-from control_plane.cli.chaos import chaos
 from control_plane.cli.db import db
-from control_plane.cli.demo import demo
-from control_plane.cli.load import load
+from control_plane.cli.plugins import plugin_commands
 from control_plane.cli.settings import settings_command
 from control_plane.cli.slo import slo
-from control_plane.cli.stack import stack
 from control_plane.cli.tenants import tenants
 
 
@@ -19,14 +21,12 @@ def cli() -> None:
     """Import Control Plane: run the stack, manage tenants, inspect the system."""
 
 
-cli.add_command(stack)
 cli.add_command(db)
 cli.add_command(tenants)
-cli.add_command(demo)
 cli.add_command(settings_command)
 cli.add_command(slo)
-cli.add_command(load)
-cli.add_command(chaos)
+for _command in plugin_commands():
+    cli.add_command(_command)
 
 
 def main() -> None:

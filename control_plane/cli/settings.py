@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 from pydantic import SecretStr
 
+from control_plane.cli.plugins import plugin_sections
 from control_plane.settings import SECTIONS
 
 
 @click.command("settings")
 def settings_command() -> None:
     """Show every setting (secrets masked), its environment variable and what it is for."""
-    for section in SECTIONS:
+    for section in (*SECTIONS, *plugin_sections()):
         instance = section()
         prefix = section.model_config.get("env_prefix", "")
         click.echo(f"[{section.__name__}] {(section.__doc__ or '').strip()}")

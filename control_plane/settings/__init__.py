@@ -1,7 +1,9 @@
 """Typed settings, one object per section, read from the environment only.
 
 Every field is documented; ``importctl settings`` prints them all with their
-environment variable names.  Defaults match the local stack started by
+environment variable names (and, when the development harness is installed,
+its sections too, found through the ``importctl.settings`` entry points).
+Defaults match the local stack started by
 ``importctl stack up``: applications talk to every dependency through a named
 toxiproxy proxy, so chaos drills need no reconfiguration.
 """
@@ -13,7 +15,6 @@ from functools import lru_cache
 
 from pydantic_settings import BaseSettings
 
-from control_plane.settings.chaos import ChaosSettings
 from control_plane.settings.dashboard import DashboardSettings
 from control_plane.settings.deployment import (
     DeploymentSettings,
@@ -22,8 +23,6 @@ from control_plane.settings.deployment import (
 )
 from control_plane.settings.edge import ApiSettings, AuthSettings, WorkerSettings
 from control_plane.settings.limits import LimitSettings
-from control_plane.settings.load import LoadSettings
-from control_plane.settings.localstack import SimulatorSettings, StackSettings
 from control_plane.settings.operations import OpsSettings
 from control_plane.settings.providers import BreakerSettings, ImageSettings, ProviderSettings, RateLimitSettings
 from control_plane.settings.reports import ReportSettings
@@ -40,11 +39,9 @@ class Settings:
     api: ApiSettings
     auth: AuthSettings
     worker: WorkerSettings
-    stack: StackSettings
     provider: ProviderSettings
     rate_limit: RateLimitSettings
     breaker: BreakerSettings
-    simulator: SimulatorSettings
     images: ImageSettings
     ops: OpsSettings
     limits: LimitSettings
@@ -61,18 +58,14 @@ SECTIONS: tuple[type[BaseSettings], ...] = (
     ApiSettings,
     AuthSettings,
     WorkerSettings,
-    StackSettings,
     ProviderSettings,
     RateLimitSettings,
     BreakerSettings,
-    SimulatorSettings,
     ImageSettings,
     OpsSettings,
     LimitSettings,
     ReportSettings,
     DashboardSettings,
-    LoadSettings,
-    ChaosSettings,
 )
 
 
@@ -85,11 +78,9 @@ def load_settings() -> Settings:
         api=ApiSettings(),
         auth=AuthSettings(),
         worker=WorkerSettings(),
-        stack=StackSettings(),
         provider=ProviderSettings(),
         rate_limit=RateLimitSettings(),
         breaker=BreakerSettings(),
-        simulator=SimulatorSettings(),
         images=ImageSettings(),
         ops=OpsSettings(),
         limits=LimitSettings(),
@@ -110,14 +101,12 @@ __all__ = [
     "ApiSettings",
     "AuthSettings",
     "BreakerSettings",
-    "ChaosSettings",
     "DashboardSettings",
     "DatabaseSettings",
     "DeploymentSettings",
     "DevelopmentSecretsInProduction",
     "ImageSettings",
     "LimitSettings",
-    "LoadSettings",
     "OpsSettings",
     "ProviderSettings",
     "RateLimitSettings",
@@ -125,8 +114,6 @@ __all__ = [
     "ReportSettings",
     "S3Settings",
     "Settings",
-    "SimulatorSettings",
-    "StackSettings",
     "WorkerSettings",
     "ensure_production_secrets",
     "get_settings",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
 from loadtests.bench.bucket import BenchBucket
 from loadtests.bench.context import BenchContext
 from loadtests.bench.pipeline_images import ImagePipelineRun, run_image_pipeline
@@ -102,7 +102,7 @@ def _details(run: ImagePipelineRun, raw: RawImages, *, objects: int, distinct: i
     return details
 
 
-def _notes(settings: Settings, count: int) -> list[str]:
+def _notes(settings: HarnessSettings, count: int) -> list[str]:
     images = settings.images
     return [
         f"{count} JPEG images of {IMAGE_SIZE}x{IMAGE_SIZE} served by the simulator. Pipeline: one process per "

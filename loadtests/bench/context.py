@@ -23,7 +23,7 @@ from control_plane.integrations.queue import create_redis
 from control_plane.integrations.secrets import SecretBox
 from control_plane.services.integrations import IntegrationService, NewIntegration
 from control_plane.services.tenants import TenantService
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
 from loadtests.bench.environment import create_database, drop_database
 from loadtests.bench.simulator_admin import SimulatorAdmin
 
@@ -42,7 +42,7 @@ class BenchShop:
 
 
 class BenchContext:
-    def __init__(self, settings: Settings, run_id: str) -> None:
+    def __init__(self, settings: HarnessSettings, run_id: str) -> None:
         self.settings = settings
         self.run_id = run_id
         self.secrets = SecretBox(settings.provider.secrets_key.get_secret_value())

@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 import asyncpg  # type: ignore[import-untyped]
 
 from control_plane.db.migrate import run_migration
-from control_plane.settings import DatabaseSettings, ImageSettings, RedisSettings, S3Settings, Settings
+from control_plane.settings import DatabaseSettings, ImageSettings, RedisSettings, S3Settings
+from harness.settings import HarnessSettings
 
 BENCH_DATABASE = "icp_bench"
 BENCH_REDIS_DB = 2
@@ -31,13 +32,13 @@ class Target:
     bucket: str = BENCH_BUCKET_PREFIX
 
 
-def simulator_hosts(settings: Settings) -> str:
+def simulator_hosts(settings: HarnessSettings) -> str:
     """The simulator's proxy listeners, the only loopback hosts image downloads may reach here."""
     sim = settings.simulator
     return f"127.0.0.1:{sim.shopify_proxy_port},127.0.0.1:{sim.roastify_proxy_port}"
 
 
-def check_target(base: Settings, target: Target) -> None:
+def check_target(base: HarnessSettings, target: Target) -> None:
     """Refuse to run over the stack's own database or Redis db: the bench drops and flushes what it uses."""
     if target.database in (base.database.name, "postgres", "template0", "template1"):
         raise SystemExit(f"refusing to use database {target.database!r}: the bench drops it afterwards")
@@ -45,7 +46,7 @@ def check_target(base: Settings, target: Target) -> None:
         raise SystemExit(f"refusing to use Redis db {target.redis_db}: the stack's workers use it")
 
 
-def bench_settings(base: Settings, target: Target) -> Settings:
+def bench_settings(base: HarnessSettings, target: Target) -> HarnessSettings:
     """``base`` pointed at the bench database, Redis db, queue and bucket, with simulator images allowed."""
     return replace(
         base,
@@ -56,7 +57,7 @@ def bench_settings(base: Settings, target: Target) -> Settings:
     )
 
 
-def worker_environment(settings: Settings, worker_name: str) -> dict[str, str]:
+def worker_environment(settings: HarnessSettings, worker_name: str) -> dict[str, str]:
     """The variables that make a worker process read ``settings`` (only what differs from the stack's)."""
     return {
         "ICP_DB_NAME": settings.database.name,

@@ -24,7 +24,7 @@ from typing import Any
 from control_plane.db.repositories.catalog import PendingImage
 from control_plane.integrations.images import S3ImageStore, SafeImageFetcher, create_image_executor, image_policy
 from control_plane.services.image_ingest import ImageIngest, ImageTools
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
 from loadtests.bench.stack import StackCpu
 
 WARM_UP_KEY = "bench/warm-up"
@@ -66,7 +66,7 @@ class ImagePipelineRun:
 
 
 async def run_image_pipeline(
-    settings: Settings, urls: Sequence[str], stack: StackCpu, processes: int
+    settings: HarnessSettings, urls: Sequence[str], stack: StackCpu, processes: int
 ) -> ImagePipelineRun:
     """Ingest ``urls`` once, spread over ``processes`` pipeline processes started together."""
     context = multiprocessing.get_context("spawn")
@@ -114,7 +114,7 @@ def _combined(images: int, shares: list[ProcessShare], stack_cpu: dict[str, floa
     )
 
 
-def _process_main(settings: Settings, urls: list[str], barrier: Barrier, results: Queue[Any]) -> None:
+def _process_main(settings: HarnessSettings, urls: list[str], barrier: Barrier, results: Queue[Any]) -> None:
     """Run one share; a failure is reported through the queue, so the parent never waits for a dead process."""
     try:
         results.put(asyncio.run(_ingest_share(settings, urls, barrier)))
@@ -124,7 +124,7 @@ def _process_main(settings: Settings, urls: list[str], barrier: Barrier, results
         raise
 
 
-async def _ingest_share(settings: Settings, urls: list[str], barrier: Barrier) -> ProcessShare:
+async def _ingest_share(settings: HarnessSettings, urls: list[str], barrier: Barrier) -> ProcessShare:
     """One process's share; its store's client is opened and warmed first, as a worker's is at startup."""
     policy = image_policy(settings.images)
     executor = create_image_executor(settings.images.executor, settings.images.executor_workers)

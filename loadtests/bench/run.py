@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from control_plane.settings import Settings, load_settings
+from harness.settings import HarnessSettings, load_harness_settings
 from loadtests.bench.bench_images import images_figure
 from loadtests.bench.bench_products import products_figure
 from loadtests.bench.bench_worker import worker_figure
@@ -31,7 +31,7 @@ class Options:
     target: Target = field(default_factory=Target)
 
 
-def _settings_summary(settings: Settings, options: Options) -> dict[str, Any]:
+def _settings_summary(settings: HarnessSettings, options: Options) -> dict[str, Any]:
     return {
         "products": options.products,
         "images": options.images,
@@ -63,7 +63,7 @@ def _warn_if_busy() -> None:
 async def run(options: Options) -> Report:
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%SZ")
-    base = load_settings()
+    base = load_harness_settings()
     check_target(base, options.target)
     target = replace(options.target, bucket=f"{options.target.bucket}-{run_id.lower()}")
     settings = bench_settings(base, target)

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from control_plane.integrations.providers.shopify_graphql import PRODUCTS_QUERY
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
 
 PROVIDER = "shopify"
 
@@ -15,7 +15,7 @@ PROVIDER = "shopify"
 class SimulatorAdmin:
     """``/_sim/accounts/shopify/<shop>`` for the shops a run creates (reached through the ``shopify`` proxy)."""
 
-    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
+    def __init__(self, http: httpx.AsyncClient, settings: HarnessSettings) -> None:
         self._http = http
         self._base = settings.simulator.shopify_base
         self._accounts: list[str] = []

@@ -8,9 +8,9 @@ counted here.)
 
 from __future__ import annotations
 
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import read_pid
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
+from harness.stack.paths import StackPaths
+from harness.stack.process import read_pid
 from loadtests.bench.procstat import cpu_seconds
 
 WATCHED = ("simulator", "s3", "toxiproxy")
@@ -19,7 +19,7 @@ WATCHED = ("simulator", "s3", "toxiproxy")
 class StackCpu:
     """CPU seconds the watched stack processes used between :meth:`start` and :meth:`used`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: HarnessSettings) -> None:
         run = StackPaths.from_settings(settings.stack).run
         found = {name: read_pid(run / f"{name}.pid") for name in WATCHED}
         self._pids = {name: pid for name, pid in found.items() if pid is not None}

@@ -19,7 +19,7 @@ from types import TracebackType
 
 from arq.connections import ArqRedis
 
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
 from loadtests.bench.environment import worker_environment
 
 WORKER_SETTINGS = "workers.main.WorkerSettings"
@@ -29,7 +29,7 @@ STOP_TIMEOUT_S = 45.0
 
 
 class WorkerProcess:
-    def __init__(self, settings: Settings, redis: ArqRedis, log_path: Path, name: str = "bench-worker") -> None:
+    def __init__(self, settings: HarnessSettings, redis: ArqRedis, log_path: Path, name: str = "bench-worker") -> None:
         self._settings = settings
         self._redis = redis
         self._log_path = log_path

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.repositories.load_runs import JobRow
-from control_plane.services.load_accounting import Accounting
 from control_plane.services.slo import SloVerifier, load_slos
 from control_plane.services.slo_document import as_document
-from control_plane.settings import LoadSettings
+from harness.load_accounting import Accounting
+from harness.settings import LoadSettings
 from loadtests.load.capacity import JobCost, SeedRules, estimate, fit_unit_costs
 from loadtests.load.plan import Outcome
 from loadtests.load.report import Report

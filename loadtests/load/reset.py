@@ -10,13 +10,13 @@ from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.db.repositories.load_runs import LoadRunRepository
 from control_plane.integrations.images import s3_client_factory
 from control_plane.integrations.queue import create_redis
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
 
 DELETE_BATCH = 1000
 TRUNCATE_ATTEMPTS = 30
 
 
-async def reset_state(settings: Settings, *, empty_bucket: bool) -> list[str]:
+async def reset_state(settings: HarnessSettings, *, empty_bucket: bool) -> list[str]:
     """Truncate every table, flush the Redis database; with ``empty_bucket`` delete every image object too."""
     tables = await _truncate(settings)
     redis = create_redis(settings.redis)
@@ -29,7 +29,7 @@ async def reset_state(settings: Settings, *, empty_bucket: bool) -> list[str]:
     return tables
 
 
-async def _truncate(settings: Settings) -> list[str]:
+async def _truncate(settings: HarnessSettings) -> list[str]:
     """TRUNCATE, tried again when it deadlocks with a worker still finishing a job of an earlier run."""
     engine = create_engine(settings.database)
     try:
@@ -48,7 +48,7 @@ async def _truncate(settings: Settings) -> list[str]:
         await engine.dispose()
 
 
-async def bucket_keys(settings: Settings) -> set[str]:
+async def bucket_keys(settings: HarnessSettings) -> set[str]:
     keys: set[str] = set()
     async with s3_client_factory(settings.s3)() as client:
         paginator = client.get_paginator("list_objects_v2")
@@ -57,7 +57,7 @@ async def bucket_keys(settings: Settings) -> set[str]:
     return keys
 
 
-async def _empty_bucket(settings: Settings) -> None:
+async def _empty_bucket(settings: HarnessSettings) -> None:
     keys = sorted(await bucket_keys(settings))
     async with s3_client_factory(settings.s3)() as client:
         for start in range(0, len(keys), DELETE_BATCH):

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.db.repositories.load_runs import LoadRunRepository
-from control_plane.services.load_accounting import Accounting, account_run
-from control_plane.settings import LoadSettings, Settings
+from harness.load_accounting import Accounting, account_run
+from harness.settings import HarnessSettings, LoadSettings
 from loadtests.load.charts import draw_all
 from loadtests.load.judging import judge, locust_figures
 from loadtests.load.locust_process import run_locust
@@ -54,7 +54,7 @@ def size_mix(load: LoadSettings) -> SizeMix:
     )
 
 
-def configuration(settings: Settings) -> dict[str, object]:
+def configuration(settings: HarnessSettings) -> dict[str, object]:
     """The settings that bound throughput, as this process sees them (the stack's processes read the same env)."""
     return {
         "job_starts_per_minute": settings.rate_limit.job_starts_per_minute,
@@ -70,7 +70,12 @@ def new_run_id() -> str:
 
 
 async def run_load(
-    settings: Settings, load: LoadSettings, *, run_id: str, empty_bucket: bool, echo: Callable[[str], None] = print
+    settings: HarnessSettings,
+    load: LoadSettings,
+    *,
+    run_id: str,
+    empty_bucket: bool,
+    echo: Callable[[str], None] = print,
 ) -> RunResult:
     folder = settings.reports.dir / "load" / run_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -105,7 +110,7 @@ async def run_load(
 
 async def _prepare(
     sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
+    settings: HarnessSettings,
     load: LoadSettings,
     run_id: str,
     folder: Path,
@@ -134,7 +139,7 @@ async def _prepare(
 
 async def _drive(
     sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
+    settings: HarnessSettings,
     load: LoadSettings,
     operator_key: str,
     folder: Path,

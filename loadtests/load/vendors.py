@@ -19,9 +19,9 @@ from control_plane.domain.principals import Principal, Role
 from control_plane.domain.providers import Provider
 from control_plane.integrations.secrets import SecretBox
 from control_plane.services.integrations import IntegrationService, NewIntegration
-from control_plane.services.load_accounting import ExpectedCatalog
 from control_plane.services.tenants import TenantService
-from control_plane.settings import LoadSettings, Settings
+from harness.load_accounting import ExpectedCatalog
+from harness.settings import HarnessSettings, LoadSettings
 from loadtests.load.plan import PlannedJob
 from loadtests.load.workload import JobSpec
 from loadtests.simulator.catalog import Catalog, CatalogSpec
@@ -50,7 +50,7 @@ def shop_config(spec: JobSpec, load: LoadSettings) -> dict[str, Any]:
     }
 
 
-def expected_catalog(settings: Settings, spec: JobSpec, load: LoadSettings) -> ExpectedCatalog:
+def expected_catalog(settings: HarnessSettings, spec: JobSpec, load: LoadSettings) -> ExpectedCatalog:
     """What the simulator serves for this shop: generated locally from the same seed and configuration."""
     config = AccountConfig(**shop_config(spec, load))
     catalog = Catalog(CatalogSpec.of(settings.simulator.seed, Provider.SHOPIFY.value, spec.shop, config))
@@ -59,7 +59,7 @@ def expected_catalog(settings: Settings, spec: JobSpec, load: LoadSettings) -> E
 
 
 async def create_vendors(
-    session: AsyncSession, settings: Settings, load: LoadSettings, specs: list[JobSpec]
+    session: AsyncSession, settings: HarnessSettings, load: LoadSettings, specs: list[JobSpec]
 ) -> Vendors:
     """Companies, keys and integrations in the job store (the caller commits)."""
     tenants = TenantService(session, settings.auth.api_key_pepper.get_secret_value())
@@ -95,7 +95,7 @@ async def create_vendors(
     return Vendors(jobs, operator.key, catalogs)
 
 
-async def configure_shops(settings: Settings, specs: list[JobSpec], load: LoadSettings) -> None:
+async def configure_shops(settings: HarnessSettings, specs: list[JobSpec], load: LoadSettings) -> None:
     """PUT every shop's catalog on the simulator (through its admin API)."""
     gate = asyncio.Semaphore(SIM_CONCURRENCY)
     async with httpx.AsyncClient(base_url=settings.simulator.shopify_base, timeout=30) as http:

@@ -13,7 +13,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.response import Redirect, Stream
 
 from control_plane.domain.providers import Provider
-from control_plane.settings import SimulatorSettings
+from harness.settings import SimulatorSettings
 from loadtests.simulator import admin, hostile, hostile_images, image_route, roastify, shopify_graphql, shopify_rest
 from loadtests.simulator.responses import AnyRequest
 from loadtests.simulator.state import Simulator

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from control_plane.domain.providers import Provider
-from control_plane.settings import SimulatorSettings
+from harness.settings import SimulatorSettings
 from loadtests.simulator.catalog import Catalog, CatalogSpec, Touch
 from loadtests.simulator.config import AccountConfig, effective_credential
 from loadtests.simulator.limits import Limits

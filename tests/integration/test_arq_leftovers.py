@@ -16,7 +16,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.models import ImportJob
-from control_plane.devstack.toxiproxy import ToxiproxyClient
 from control_plane.domain.fair_share import TierWeights
 from control_plane.domain.jobs import JobStatus
 from control_plane.domain.ratelimit import BucketSpec
@@ -25,6 +24,7 @@ from control_plane.integrations.metrics.presence import WorkerPresence
 from control_plane.integrations.queue import ArqJobQueue
 from control_plane.services.reconciliation import Reconciler, ReconcileReport
 from control_plane.settings import Settings
+from harness.stack.toxiproxy import ToxiproxyClient
 from tests.conftest import Tenants
 from tests.integration.conftest import submit
 from tests.support.jobs import job_row, poll

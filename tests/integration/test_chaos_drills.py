@@ -21,9 +21,9 @@ from chaos.model import DrillRecord, verdict
 from chaos.runner import run_drill
 from control_plane.api.app import create_app
 from control_plane.db.models import ImportJob, JobEvent
-from control_plane.devstack.toxiproxy import ToxiproxyClient
 from control_plane.settings import BreakerSettings, Settings
-from control_plane.settings.chaos import ChaosSettings
+from harness.settings.chaos import ChaosSettings
+from harness.stack.toxiproxy import ToxiproxyClient
 from tests.support.workers import FAST_TIMERS, WorkerProcess
 
 OPEN_SECONDS = float(FAST_TIMERS["ICP_BREAKER_OPEN_SECONDS"])

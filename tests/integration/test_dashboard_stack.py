@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from control_plane.devstack.dashboard import ensure_key
-from control_plane.settings import Settings, StackSettings
+from control_plane.settings import Settings
+from harness.settings import StackSettings
+from harness.stack.dashboard import ensure_key
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import pytest
 from pydantic import SecretStr
 
-from control_plane.devstack.toxiproxy import ToxiproxyClient
 from control_plane.domain.errors import DependencyUnavailable
 from control_plane.domain.images import ImageFormat, original_key, thumbnail_key
 from control_plane.integrations.images.storage import (
@@ -22,6 +21,7 @@ from control_plane.integrations.images.storage import (
     s3_client_factory,
 )
 from control_plane.settings import S3Settings, Settings
+from harness.stack.toxiproxy import ToxiproxyClient
 
 
 @pytest.fixture

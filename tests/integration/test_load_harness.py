@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from control_plane.settings import ApiSettings, LoadSettings, ReportSettings, Settings
+from control_plane.settings import ApiSettings, ReportSettings, Settings
+from harness.settings import LoadSettings
 from loadtests.load.runner import new_run_id, run_load
 from tests.integration.conftest import StartWorkers
 from tests.support.served import Served, serve_api

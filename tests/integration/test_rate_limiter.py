@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from control_plane.devstack.toxiproxy import ToxiproxyClient
 from control_plane.domain.errors import DependencyUnavailable
 from control_plane.domain.ratelimit import BucketSpec, RateLimited, bucket_key
 from control_plane.integrations.redis_state import RedisTokenBucket
 from control_plane.settings import Settings
+from harness.stack.toxiproxy import ToxiproxyClient
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,11 +15,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.models import ImportJob, JobEvent
-from control_plane.devstack.toxiproxy import ToxiproxyClient
 from control_plane.domain.jobs import JobStatus
 from control_plane.integrations.queue import ArqJobQueue
 from control_plane.services.reconciliation import Reconciler, ReconcileReport
 from control_plane.settings import Settings
+from harness.stack.toxiproxy import ToxiproxyClient
 from tests.conftest import Tenants
 from tests.support.queue import dispatcher, forget, in_line_now
 from workers.reconciliation_tasks import reconcile, sweep_leases

@@ -10,8 +10,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.models import ImportJob, JobEvent
-from control_plane.devstack.toxiproxy import ToxiproxyClient
 from control_plane.settings import Settings
+from harness.stack.toxiproxy import ToxiproxyClient
 from tests.conftest import Tenants
 from tests.support.queue import in_line_now
 

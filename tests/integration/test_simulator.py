@@ -17,7 +17,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from control_plane.settings import Settings, SimulatorSettings
+from control_plane.settings import Settings
+from harness.settings import SimulatorSettings
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,10 @@ import asyncpg
 import pytest
 import redis
 
-from control_plane.devstack import redis_server, seaweedfs
-from control_plane.devstack.process import StackError, port_open
-from control_plane.devstack.toxiproxy import ToxiproxyClient, proxy_specs
-from control_plane.settings import Settings, load_settings
+from harness.settings import HarnessSettings, load_harness_settings
+from harness.stack import redis_server, seaweedfs
+from harness.stack.process import StackError, port_open
+from harness.stack.toxiproxy import ToxiproxyClient, proxy_specs
 
 pytestmark = pytest.mark.integration
 
@@ -25,12 +25,12 @@ DEADLINE_S = 10.0
 
 
 @pytest.fixture(scope="module")
-def stack_settings() -> Settings:
-    return load_settings()
+def stack_settings() -> HarnessSettings:
+    return load_harness_settings()
 
 
 @pytest.fixture(scope="module")
-def proxy_admin(stack_settings: Settings) -> ToxiproxyClient:
+def proxy_admin(stack_settings: HarnessSettings) -> ToxiproxyClient:
     client = ToxiproxyClient.from_settings(stack_settings)
     try:
         client.version()
@@ -49,7 +49,7 @@ def eventually(condition: Callable[[], bool], timeout_s: float = DEADLINE_S) -> 
     return True
 
 
-def pings(settings: Settings, *, direct: bool) -> bool:
+def pings(settings: HarnessSettings, *, direct: bool) -> bool:
     """A fresh connection (never a pooled one) answers PING."""
     try:
         with redis_server.client(settings, direct=direct) as conn:
@@ -58,7 +58,7 @@ def pings(settings: Settings, *, direct: bool) -> bool:
         return False
 
 
-async def test_postgres_answers_through_its_proxy(stack_settings: Settings) -> None:
+async def test_postgres_answers_through_its_proxy(stack_settings: HarnessSettings) -> None:
     db = stack_settings.database
     conn = await asyncpg.connect(
         host=db.host,
@@ -74,11 +74,11 @@ async def test_postgres_answers_through_its_proxy(stack_settings: Settings) -> N
         await conn.close()
 
 
-def test_redis_answers_through_its_proxy(stack_settings: Settings) -> None:
+def test_redis_answers_through_its_proxy(stack_settings: HarnessSettings) -> None:
     assert pings(stack_settings, direct=False)
 
 
-def test_s3_bucket_is_listable_through_its_proxy(stack_settings: Settings) -> None:
+def test_s3_bucket_is_listable_through_its_proxy(stack_settings: HarnessSettings) -> None:
     client = seaweedfs.s3_client(stack_settings)
     try:
         response = client.list_objects_v2(Bucket=stack_settings.s3.bucket, MaxKeys=1)
@@ -88,7 +88,7 @@ def test_s3_bucket_is_listable_through_its_proxy(stack_settings: Settings) -> No
     assert response["Name"] == stack_settings.s3.bucket
 
 
-def test_every_proxy_exists_and_is_enabled(stack_settings: Settings, proxy_admin: ToxiproxyClient) -> None:
+def test_every_proxy_exists_and_is_enabled(stack_settings: HarnessSettings, proxy_admin: ToxiproxyClient) -> None:
     proxies = proxy_admin.proxies()
     specs = proxy_specs(stack_settings)
     assert {"postgres", "redis", "s3"} <= {spec.name for spec in specs}
@@ -99,14 +99,14 @@ def test_every_proxy_exists_and_is_enabled(stack_settings: Settings, proxy_admin
         assert (proxy["listen"], proxy["upstream"]) == (spec.listen, spec.upstream)
 
 
-def test_redis_is_configured_for_durability(stack_settings: Settings) -> None:
+def test_redis_is_configured_for_durability(stack_settings: HarnessSettings) -> None:
     with redis_server.client(stack_settings, direct=False) as conn:
         config = {key: conn.config_get(key)[key] for key in ("appendonly", "appendfsync", "maxmemory-policy")}
     assert config == {"appendonly": "yes", "appendfsync": "everysec", "maxmemory-policy": "noeviction"}
 
 
 def test_disabling_the_redis_proxy_cuts_only_the_app_side(
-    stack_settings: Settings, proxy_admin: ToxiproxyClient
+    stack_settings: HarnessSettings, proxy_admin: ToxiproxyClient
 ) -> None:
     app_host, app_port = stack_settings.redis.host, stack_settings.redis.port
     assert pings(stack_settings, direct=False)

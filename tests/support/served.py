@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import jwt
 
-from control_plane.devstack.dashboard import health_url, streamlit_argv
 from control_plane.settings import Settings
+from harness.stack.dashboard import health_url, streamlit_argv
 from tests.support.workers import ROOT
 
 LOG_DIR = ROOT / "artifacts" / "test-dashboard"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from control_plane.db.repositories.load_runs import ImageRow
-from control_plane.services.load_accounting import (
+from harness.load_accounting import (
     Accounting,
     ExpectedCatalog,
     _account_images,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from control_plane.devstack.supervisor import Pool, ScalePlan, describe, plan, reconcile
+from harness.stack.supervisor import Pool, ScalePlan, describe, plan, reconcile
 
 
 @pytest.mark.parametrize(

@@ -25,10 +25,10 @@ from toxiproxy.api import APIConsumer
 from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
 from toxiproxy.proxy import Proxy
 
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import Reporter, StackError, spawn
-from control_plane.devstack.service import Service
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
+from harness.stack.paths import StackPaths
+from harness.stack.process import Reporter, StackError, spawn
+from harness.stack.service import Service
 
 NAME = "toxiproxy"
 _LOOPBACK = "127.0.0.1"
@@ -48,7 +48,7 @@ def _url_port(url: str) -> int:
     return parts.port or (443 if parts.scheme == "https" else 80)
 
 
-def proxy_specs(settings: Settings) -> list[ProxySpec]:
+def proxy_specs(settings: HarnessSettings) -> list[ProxySpec]:
     """Every proxy the stack needs, app-side port first, real port second."""
     stack = settings.stack
     specs = [
@@ -73,7 +73,7 @@ class ToxiproxyClient:
         self._server = Toxiproxy()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ToxiproxyClient:
+    def from_settings(cls, settings: HarnessSettings) -> ToxiproxyClient:
         return cls(_LOOPBACK, settings.stack.toxiproxy_port)
 
     def __enter__(self) -> ToxiproxyClient:
@@ -187,7 +187,7 @@ def ensure_proxies(client: ToxiproxyClient, specs: list[ProxySpec]) -> dict[str,
     return {spec.name: ensure_proxy(client, spec, existing.get(spec.name)) for spec in specs}
 
 
-def find_binary(settings: Settings, paths: StackPaths) -> Path:
+def find_binary(settings: HarnessSettings, paths: StackPaths) -> Path:
     """The toxiproxy server: the setting, ``<state_dir>/bin/server``, or PATH."""
     candidates = [settings.stack.toxiproxy_bin, paths.bin / "server"]
     on_path = shutil.which("toxiproxy-server")
@@ -198,14 +198,14 @@ def find_binary(settings: Settings, paths: StackPaths) -> Path:
     raise StackError("toxiproxy server not found; run scripts/bootstrap.sh", NAME)
 
 
-def _launch(settings: Settings, paths: StackPaths) -> subprocess.Popen[bytes]:
+def _launch(settings: HarnessSettings, paths: StackPaths) -> subprocess.Popen[bytes]:
     binary = find_binary(settings, paths)
     port = str(settings.stack.toxiproxy_port)
     env = {**os.environ, "LOG_LEVEL": "info"}  # debug logs every status probe
     return spawn(paths, NAME, [str(binary), "-host", _LOOPBACK, "-port", port], env=env)
 
 
-def _probe(settings: Settings) -> bool:
+def _probe(settings: HarnessSettings) -> bool:
     try:
         with ToxiproxyClient.from_settings(settings) as client:
             client.version()
@@ -214,14 +214,14 @@ def _probe(settings: Settings) -> bool:
     return True
 
 
-def _after_ready(settings: Settings, report: Reporter) -> None:
+def _after_ready(settings: HarnessSettings, report: Reporter) -> None:
     with ToxiproxyClient.from_settings(settings) as client:
         outcome = ensure_proxies(client, proxy_specs(settings))
     for spec in proxy_specs(settings):
         report(f"{NAME}: proxy {spec.name} {spec.listen} -> {spec.upstream} ({outcome[spec.name]})")
 
 
-def service(settings: Settings, paths: StackPaths) -> Service:
+def service(settings: HarnessSettings, paths: StackPaths) -> Service:
     return Service(
         name=NAME,
         marker=f"-host {_LOOPBACK} -port ",

@@ -18,10 +18,10 @@ from typing import Any
 from botocore.config import Config  # type: ignore[import-untyped,unused-ignore]
 from botocore.session import get_session  # type: ignore[import-untyped,unused-ignore]
 
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import StackError, spawn
-from control_plane.devstack.service import Service
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
+from harness.stack.paths import StackPaths
+from harness.stack.process import StackError, spawn
+from harness.stack.service import Service
 
 NAME = "s3"
 _MAX_SOCKET_PATH = 100
@@ -38,12 +38,12 @@ def find_binary() -> Path:
     return Path(found)
 
 
-def direct_endpoint(settings: Settings) -> str:
+def direct_endpoint(settings: HarnessSettings) -> str:
     """URL of the real S3 gateway, bypassing the toxiproxy listener."""
     return f"http://127.0.0.1:{settings.stack.s3_port}"
 
 
-def s3_client(settings: Settings, endpoint_url: str | None = None) -> Any:
+def s3_client(settings: HarnessSettings, endpoint_url: str | None = None) -> Any:
     """A synchronous botocore S3 client with short timeouts and no retries."""
     s3 = settings.s3
     return get_session().create_client(
@@ -61,7 +61,7 @@ def s3_client(settings: Settings, endpoint_url: str | None = None) -> Any:
     )
 
 
-def argv(settings: Settings, paths: StackPaths) -> list[str]:
+def argv(settings: HarnessSettings, paths: StackPaths) -> list[str]:
     stack = settings.stack
     args = [
         str(find_binary()),
@@ -88,7 +88,7 @@ def argv(settings: Settings, paths: StackPaths) -> list[str]:
     return args
 
 
-def _launch(settings: Settings, paths: StackPaths) -> subprocess.Popen[bytes]:
+def _launch(settings: HarnessSettings, paths: StackPaths) -> subprocess.Popen[bytes]:
     paths.data(NAME).mkdir(parents=True, exist_ok=True)
     for stale in paths.run.glob("weed-*.sock"):  # left behind by the previous run
         stale.unlink()
@@ -110,7 +110,7 @@ def bucket_listable(client: Any, bucket: str) -> bool:
 class _Probe:
     """Readiness check that builds its botocore client once."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: HarnessSettings) -> None:
         self._settings = settings
         self._client: Any = None
 
@@ -120,7 +120,7 @@ class _Probe:
         return bucket_listable(self._client, self._settings.s3.bucket)
 
 
-def service(settings: Settings, paths: StackPaths) -> Service:
+def service(settings: HarnessSettings, paths: StackPaths) -> Service:
     return Service(
         name=NAME,
         marker="weed",

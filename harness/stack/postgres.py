@@ -22,10 +22,10 @@ from typing import Any, cast
 
 import asyncpg  # type: ignore[import-untyped,unused-ignore]
 
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import Reporter, StackError, spawn
-from control_plane.devstack.service import Service
-from control_plane.settings import Settings, StackSettings
+from harness.settings import HarnessSettings, StackSettings
+from harness.stack.paths import StackPaths
+from harness.stack.process import Reporter, StackError, spawn
+from harness.stack.service import Service
 
 NAME = "postgres"
 _SYSTEM_USER = "postgres"
@@ -99,7 +99,7 @@ def _check_traversable(path: Path, user: str | None) -> None:
             )
 
 
-def _initdb(paths: StackPaths, settings: Settings, user: str | None, report: Reporter) -> None:
+def _initdb(paths: StackPaths, settings: HarnessSettings, user: str | None, report: Reporter) -> None:
     """Create the cluster once; the database superuser is the application role."""
     data = _data_dir(paths)
     if (data / "PG_VERSION").exists():
@@ -151,7 +151,7 @@ def _write_config(paths: StackPaths, stack: StackSettings, user: str | None) -> 
     _chown([sockets, data / _CONF_NAME], user)
 
 
-def _launch(paths: StackPaths, settings: Settings, report: Reporter) -> subprocess.Popen[bytes]:
+def _launch(paths: StackPaths, settings: HarnessSettings, report: Reporter) -> subprocess.Popen[bytes]:
     user = run_as()
     _check_traversable(paths.data(NAME), user)
     paths.data(NAME).mkdir(parents=True, exist_ok=True)
@@ -161,13 +161,13 @@ def _launch(paths: StackPaths, settings: Settings, report: Reporter) -> subproce
     return spawn(paths, NAME, [str(server), "-D", str(_data_dir(paths))], user=user)
 
 
-def direct_settings(settings: Settings) -> Settings:
-    """Settings that reach the real server, bypassing the toxiproxy listener."""
+def direct_settings(settings: HarnessSettings) -> HarnessSettings:
+    """HarnessSettings that reach the real server, bypassing the toxiproxy listener."""
     database = settings.database.model_copy(update={"host": "127.0.0.1", "port": settings.stack.postgres_port})
     return dataclasses.replace(settings, database=database)
 
 
-async def _connect(settings: Settings, database: str) -> asyncpg.Connection:
+async def _connect(settings: HarnessSettings, database: str) -> asyncpg.Connection:
     db = settings.database
     return await asyncpg.connect(
         host="127.0.0.1",
@@ -179,7 +179,7 @@ async def _connect(settings: Settings, database: str) -> asyncpg.Connection:
     )
 
 
-async def _select_one(settings: Settings) -> bool:
+async def _select_one(settings: HarnessSettings) -> bool:
     conn = await _connect(settings, "postgres")
     try:
         return bool(await conn.fetchval("SELECT 1") == 1)
@@ -187,14 +187,14 @@ async def _select_one(settings: Settings) -> bool:
         await conn.close()
 
 
-def _probe(settings: Settings) -> bool:
+def _probe(settings: HarnessSettings) -> bool:
     try:
         return asyncio.run(_select_one(settings))
     except Exception:  # any failure simply means "not ready yet"
         return False
 
 
-async def _create_database(settings: Settings) -> bool:
+async def _create_database(settings: HarnessSettings) -> bool:
     """Create the application database if missing; True if it was created."""
     name = settings.database.name
     conn = await _connect(settings, "postgres")
@@ -208,7 +208,7 @@ async def _create_database(settings: Settings) -> bool:
         await conn.close()
 
 
-def _migrate(settings: Settings, report: Reporter) -> None:
+def _migrate(settings: HarnessSettings, report: Reporter) -> None:
     """Bring the schema to head; skipped while the migration module does not exist."""
     try:
         module = importlib.import_module(_MIGRATE_MODULE)
@@ -217,7 +217,7 @@ def _migrate(settings: Settings, report: Reporter) -> None:
             raise
         report(f"{NAME}: {_MIGRATE_MODULE} not found yet, migrations skipped")
         return
-    upgrade = cast(Callable[[Settings], Coroutine[Any, Any, None]], module.upgrade_head)
+    upgrade = cast(Callable[[HarnessSettings], Coroutine[Any, Any, None]], module.upgrade_head)
     try:
         asyncio.run(upgrade(direct_settings(settings)))
     except Exception as exc:
@@ -225,13 +225,13 @@ def _migrate(settings: Settings, report: Reporter) -> None:
     report(f"{NAME}: migrations at head")
 
 
-def _after_ready(settings: Settings, report: Reporter) -> None:
+def _after_ready(settings: HarnessSettings, report: Reporter) -> None:
     if asyncio.run(_create_database(settings)):
         report(f"{NAME}: created database {settings.database.name}")
     _migrate(settings, report)
 
 
-def service(settings: Settings, paths: StackPaths) -> Service:
+def service(settings: HarnessSettings, paths: StackPaths) -> Service:
     return Service(
         name=NAME,
         marker="postgres",

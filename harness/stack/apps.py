@@ -16,11 +16,11 @@ import sys
 
 import redis
 
-from control_plane.devstack import redis_server
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import StackError, connected_to, owns, read_pid, spawn
-from control_plane.devstack.service import Service, http_ready
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
+from harness.stack import redis_server
+from harness.stack.paths import StackPaths
+from harness.stack.process import StackError, connected_to, owns, read_pid, spawn
+from harness.stack.service import Service, http_ready
 
 API = "api"
 API_MODULE = "control_plane.api.app"
@@ -51,7 +51,7 @@ def check_importable(module: str) -> None:
         raise StackError(f"{module} does not import yet:\n{detail}")
 
 
-def _launch_api(settings: Settings, paths: StackPaths) -> subprocess.Popen[bytes]:
+def _launch_api(settings: HarnessSettings, paths: StackPaths) -> subprocess.Popen[bytes]:
     check_importable(API_MODULE)
     argv = [
         sys.executable,
@@ -62,11 +62,11 @@ def _launch_api(settings: Settings, paths: StackPaths) -> subprocess.Popen[bytes
     return spawn(paths, API, argv, env=_env())
 
 
-def _api_live(settings: Settings) -> bool:
+def _api_live(settings: HarnessSettings) -> bool:
     return http_ready(f"{settings.api.base_url}/health/live")
 
 
-def api_service(settings: Settings, paths: StackPaths) -> Service:
+def api_service(settings: HarnessSettings, paths: StackPaths) -> Service:
     return Service(
         name=API,
         marker=f"{API_MODULE}:create_app",
@@ -81,7 +81,7 @@ def worker_name(index: int) -> str:
     return f"worker-{index}"
 
 
-def worker_indices(settings: Settings, paths: StackPaths) -> list[int]:
+def worker_indices(settings: HarnessSettings, paths: StackPaths) -> list[int]:
     """Configured workers plus any left running by an earlier, larger setting."""
     found = set(range(1, settings.stack.workers + 1))
     if paths.run.is_dir():
@@ -92,7 +92,7 @@ def worker_indices(settings: Settings, paths: StackPaths) -> list[int]:
     return sorted(found)
 
 
-def _health_key(settings: Settings) -> str:
+def _health_key(settings: HarnessSettings) -> str:
     return settings.redis.queue_name + _HEALTH_SUFFIX
 
 
@@ -101,7 +101,7 @@ def _any_worker_alive(paths: StackPaths) -> bool:
     return any(pid is not None and owns(pid, WORKER_SETTINGS) for pid in pids)
 
 
-def _launch_worker(settings: Settings, paths: StackPaths, index: int) -> subprocess.Popen[bytes]:
+def _launch_worker(settings: HarnessSettings, paths: StackPaths, index: int) -> subprocess.Popen[bytes]:
     check_importable(WORKER_SETTINGS.rsplit(".", 1)[0])
     if not _any_worker_alive(paths):
         # A health key left by a killed worker would make readiness pass too early.
@@ -112,13 +112,13 @@ def _launch_worker(settings: Settings, paths: StackPaths, index: int) -> subproc
     return spawn(paths, name, argv, env=_env(ICP_WORKER_NAME=name, ICP_IMAGES_ALLOW_HOSTS=simulator_hosts(settings)))
 
 
-def simulator_hosts(settings: Settings) -> str:
+def simulator_hosts(settings: HarnessSettings) -> str:
     """The simulator's proxy listeners: the only loopback hosts workers may fetch images from locally."""
     sim = settings.simulator
     return f"127.0.0.1:{sim.shopify_proxy_port},127.0.0.1:{sim.roastify_proxy_port}"
 
 
-def _worker_healthy(settings: Settings, paths: StackPaths, index: int) -> bool:
+def _worker_healthy(settings: HarnessSettings, paths: StackPaths, index: int) -> bool:
     """Connected to Redis, and arq's health-check key written (after its startup hook)."""
     pid = read_pid(paths.pid_file(worker_name(index)))
     if pid is None or not connected_to(pid, settings.redis.port):
@@ -130,7 +130,7 @@ def _worker_healthy(settings: Settings, paths: StackPaths, index: int) -> bool:
         return False
 
 
-def worker_service(settings: Settings, paths: StackPaths, index: int) -> Service:
+def worker_service(settings: HarnessSettings, paths: StackPaths, index: int) -> Service:
     return Service(
         name=worker_name(index),
         marker=WORKER_SETTINGS,

@@ -17,8 +17,8 @@ from chaos.model import DrillRecord, verdict
 from chaos.report import gameday_json, run_id, write_drill, write_gameday
 from chaos.runner import run_drill
 from chaos.stack import stack_env
-from control_plane.settings import get_settings
-from control_plane.settings.chaos import ChaosSettings
+from harness.settings import get_harness_settings
+from harness.settings.chaos import ChaosSettings
 
 CI_OVERRIDES = {"jobs": 16, "outage_s": 10.0, "degrade_s": 8.0, "worker_kills": 2, "products": 60}
 """The fast subset's shorter faults and smaller workload."""
@@ -32,7 +32,7 @@ def _options(ci: bool) -> ChaosSettings:
 
 
 async def _run(names: list[str], options: ChaosSettings) -> list[DrillRecord]:
-    settings = get_settings()
+    settings = get_harness_settings()
     records = []
     for name in names:
         env = stack_env(settings, click.echo)
@@ -86,6 +86,6 @@ def gameday(ci: bool) -> None:
     document = gameday_json(
         "gameday-ci" if ci else "gameday", run_id(started, "gameday"), started, datetime.now(UTC), records
     )
-    folder = write_gameday(get_settings().reports.dir, document)
+    folder = write_gameday(get_harness_settings().reports.dir, document)
     click.echo((folder / "summary.md").read_text())
     sys.exit(0 if document["verdict"] == "pass" else 1)

@@ -12,11 +12,11 @@ import fcntl
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from control_plane.devstack import apps, dashboard, postgres, redis_server, seaweedfs, simulator, toxiproxy
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import Reporter, StackError
-from control_plane.devstack.service import Service, ServiceStatus, ensure_running, status, stop
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
+from harness.stack import apps, dashboard, postgres, redis_server, seaweedfs, simulator, toxiproxy
+from harness.stack.paths import StackPaths
+from harness.stack.process import Reporter, StackError
+from harness.stack.service import Service, ServiceStatus, ensure_running, status, stop
 
 INFRA_ONLY = "infra"
 FULL = "full"
@@ -34,7 +34,7 @@ def locked(paths: StackPaths) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def infra_services(settings: Settings, paths: StackPaths) -> list[Service]:
+def infra_services(settings: HarnessSettings, paths: StackPaths) -> list[Service]:
     return [
         postgres.service(settings, paths),
         redis_server.service(settings, paths),
@@ -44,7 +44,7 @@ def infra_services(settings: Settings, paths: StackPaths) -> list[Service]:
     ]
 
 
-def app_services(settings: Settings, paths: StackPaths, indices: list[int]) -> list[Service]:
+def app_services(settings: HarnessSettings, paths: StackPaths, indices: list[int]) -> list[Service]:
     workers = [apps.worker_service(settings, paths, index) for index in indices]
     return [apps.api_service(settings, paths), *workers, dashboard.service(settings, paths)]
 
@@ -56,7 +56,7 @@ def _mode_file(paths: StackPaths) -> str:
         return FULL
 
 
-def up(settings: Settings, *, infra_only: bool, report: Reporter) -> None:
+def up(settings: HarnessSettings, *, infra_only: bool, report: Reporter) -> None:
     """Start whatever is not running yet and wait until each service is ready."""
     paths = StackPaths.from_settings(settings.stack)
     timeout = settings.stack.start_timeout_s
@@ -74,7 +74,7 @@ def up(settings: Settings, *, infra_only: bool, report: Reporter) -> None:
         (paths.run / "mode").write_text((INFRA_ONLY if infra_only else FULL) + "\n")
 
 
-def down(settings: Settings, *, report: Reporter) -> bool:
+def down(settings: HarnessSettings, *, report: Reporter) -> bool:
     """Stop everything in reverse start order; False if nothing was running."""
     paths = StackPaths.from_settings(settings.stack)
     if not paths.run.is_dir():
@@ -100,7 +100,7 @@ class StackStatus:
         return [name for name in self.expected if name not in ready]
 
 
-def stack_status(settings: Settings) -> StackStatus:
+def stack_status(settings: HarnessSettings) -> StackStatus:
     """Status of every service; apps are expected unless the stack is infra-only."""
     paths = StackPaths.from_settings(settings.stack)
     infra = infra_services(settings, paths)
@@ -112,7 +112,7 @@ def stack_status(settings: Settings) -> StackStatus:
     return StackStatus([status(paths, s) for s in infra + app_list], expected)
 
 
-def proxy_lines(settings: Settings) -> list[str]:
+def proxy_lines(settings: HarnessSettings) -> list[str]:
     """One line per expected proxy (state and toxics), empty if toxiproxy is down."""
     try:
         with toxiproxy.ToxiproxyClient.from_settings(settings) as client:
@@ -129,7 +129,7 @@ def proxy_lines(settings: Settings) -> list[str]:
     return lines
 
 
-def endpoints(settings: Settings) -> list[tuple[str, str]]:
+def endpoints(settings: HarnessSettings) -> list[tuple[str, str]]:
     """Human-readable pointers printed after ``up``."""
     paths = StackPaths.from_settings(settings.stack)
     stack, db, redis, sim = settings.stack, settings.database, settings.redis, settings.simulator

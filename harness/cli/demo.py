@@ -16,18 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from control_plane.cli.session import integration_service, run_in_session
 from control_plane.db.repositories.catalog import CatalogRepository
 from control_plane.integrations.queue import create_redis
-from control_plane.services.demo_seed import SeededVendor, ensure_demo_vendors, issue_demo_keys, key_is_valid
-from control_plane.settings import Settings, get_settings
+from control_plane.settings import Settings
+from harness.demo import SeededVendor, ensure_demo_vendors, issue_demo_keys, key_is_valid
+from harness.settings import HarnessSettings, get_harness_settings
 
 DEMO_PATIENCE_S = 120.0
 
 
-def _credentials_file(settings: Settings) -> Path:
+def _credentials_file(settings: HarnessSettings) -> Path:
     return settings.stack.state_dir / "demo-credentials.json"
 
 
-def _seed() -> tuple[list[SeededVendor], dict[str, str]]:
-    async def action(session: AsyncSession, settings: Settings) -> tuple[list[SeededVendor], dict[str, str]]:
+def _seed(settings: HarnessSettings) -> tuple[list[SeededVendor], dict[str, str]]:
+    async def action(session: AsyncSession, _product: Settings) -> tuple[list[SeededVendor], dict[str, str]]:
         pepper = settings.auth.api_key_pepper.get_secret_value()
         vendors = await ensure_demo_vendors(session, pepper, integration_service(session, settings), settings.simulator)
         path = _credentials_file(settings)
@@ -43,7 +44,7 @@ def _seed() -> tuple[list[SeededVendor], dict[str, str]]:
     return run_in_session(action)
 
 
-async def _submit_and_show(settings: Settings, vendor: SeededVendor, keys: dict[str, str]) -> None:
+async def _submit_and_show(settings: HarnessSettings, vendor: SeededVendor, keys: dict[str, str]) -> None:
     other = next(slug for slug in keys if slug not in ("operator", vendor.slug))
     async with httpx.AsyncClient(base_url=settings.api.base_url, timeout=10) as client:
         response = await client.post(
@@ -95,7 +96,7 @@ def _show_catalog(company_id: uuid.UUID) -> None:
     async def action(session: AsyncSession, _settings: Settings) -> list[tuple[str, Any, str | None, str | None]]:
         return await CatalogRepository(session).sample(company_id, 3)
 
-    bucket = get_settings().s3.bucket
+    bucket = get_harness_settings().s3.bucket
     for title, price, currency, thumbnail in run_in_session(action):
         where = f"thumbnail s3://{bucket}/{thumbnail}" if thumbnail else "(no image)"
         click.echo(f"  {title[:48]:<48} {price} {currency or ''}  {where}")
@@ -104,8 +105,8 @@ def _show_catalog(company_id: uuid.UUID) -> None:
 @click.command()
 def demo() -> None:
     """Seed demo tenants and keys, submit an import through the running API, print where things are."""
-    settings = get_settings()
-    vendors, keys = _seed()
+    settings = get_harness_settings()
+    vendors, keys = _seed(settings)
     asyncio.run(_submit_and_show(settings, vendors[0], keys))
     click.echo("a few of the imported products:")
     _show_catalog(vendors[0].company_id)

@@ -13,7 +13,7 @@ from control_plane.domain.providers import Provider
 from control_plane.services.credentials import hash_api_key
 from control_plane.services.integrations import IntegrationService, NewIntegration
 from control_plane.services.tenants import TenantService
-from control_plane.settings import SimulatorSettings
+from harness.settings import SimulatorSettings
 
 
 @dataclass(frozen=True)

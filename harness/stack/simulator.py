@@ -15,17 +15,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import StackError, spawn
-from control_plane.devstack.service import Service, http_ready
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
+from harness.stack.paths import StackPaths
+from harness.stack.process import StackError, spawn
+from harness.stack.service import Service, http_ready
 
 NAME = "simulator"
 MODULE = "loadtests.simulator.app"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def direct_url(settings: Settings) -> str:
+def direct_url(settings: HarnessSettings) -> str:
     """The real simulator, bypassing toxiproxy (readiness and diagnostics only)."""
     return f"http://127.0.0.1:{settings.simulator.port}"
 
@@ -50,7 +50,7 @@ def _check_importable() -> None:
         raise StackError(f"{MODULE} does not import:\n{detail}", NAME)
 
 
-def _launch(settings: Settings, paths: StackPaths) -> subprocess.Popen[bytes]:
+def _launch(settings: HarnessSettings, paths: StackPaths) -> subprocess.Popen[bytes]:
     _check_importable()
     argv = [
         sys.executable,
@@ -60,11 +60,11 @@ def _launch(settings: Settings, paths: StackPaths) -> subprocess.Popen[bytes]:
     return spawn(paths, NAME, argv, env=_env(), cwd=PROJECT_ROOT)
 
 
-def _probe(settings: Settings) -> bool:
+def _probe(settings: HarnessSettings) -> bool:
     return http_ready(f"{direct_url(settings)}/_sim/health")
 
 
-def service(settings: Settings, paths: StackPaths) -> Service:
+def service(settings: HarnessSettings, paths: StackPaths) -> Service:
     return Service(
         name=NAME,
         marker=f"{MODULE}:create_app",

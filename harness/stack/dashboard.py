@@ -16,13 +16,13 @@ import sys
 from pathlib import Path
 
 from control_plane.db.engine import create_engine, create_session_factory
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import spawn
-from control_plane.devstack.service import Service, http_ready
 from control_plane.domain.principals import Role
-from control_plane.services.demo_seed import key_is_valid
 from control_plane.services.tenants import TenantService
-from control_plane.settings import Settings
+from harness.demo import key_is_valid
+from harness.settings import HarnessSettings
+from harness.stack.paths import StackPaths
+from harness.stack.process import spawn
+from harness.stack.service import Service, http_ready
 
 NAME = "dashboard"
 APP_SCRIPT = "dashboard/app.py"
@@ -44,11 +44,11 @@ def health_url(host: str, port: int) -> str:
     return f"http://{host}:{port}/_stcore/health"
 
 
-def _credentials_file(settings: Settings) -> Path:
+def _credentials_file(settings: HarnessSettings) -> Path:
     return settings.stack.state_dir / "dashboard-credentials.json"
 
 
-async def ensure_key(settings: Settings) -> str:
+async def ensure_key(settings: HarnessSettings) -> str:
     path = _credentials_file(settings)
     pepper = settings.auth.api_key_pepper.get_secret_value()
     engine = create_engine(settings.database)
@@ -69,7 +69,7 @@ async def ensure_key(settings: Settings) -> str:
     return issued.key
 
 
-def _launch(settings: Settings, paths: StackPaths) -> subprocess.Popen[bytes]:
+def _launch(settings: HarnessSettings, paths: StackPaths) -> subprocess.Popen[bytes]:
     config = settings.dashboard
     key = config.api_key.get_secret_value() if config.api_key else asyncio.run(ensure_key(settings))
     env = {
@@ -81,7 +81,7 @@ def _launch(settings: Settings, paths: StackPaths) -> subprocess.Popen[bytes]:
     return spawn(paths, NAME, streamlit_argv(config.host, config.port), env=env, cwd=ROOT)
 
 
-def service(settings: Settings, paths: StackPaths) -> Service:
+def service(settings: HarnessSettings, paths: StackPaths) -> Service:
     config = settings.dashboard
     return Service(
         name=NAME,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import (
+from harness.stack.paths import StackPaths
+from harness.stack.process import (
     Reporter,
     StackError,
     family,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from control_plane.settings import StackSettings
+from harness.settings import StackSettings
 
 
 @dataclass(frozen=True)

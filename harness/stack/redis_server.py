@@ -15,10 +15,10 @@ from pathlib import Path
 
 import redis
 
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import StackError, spawn
-from control_plane.devstack.service import Service
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
+from harness.stack.paths import StackPaths
+from harness.stack.process import StackError, spawn
+from harness.stack.service import Service
 
 NAME = "redis"
 
@@ -30,7 +30,7 @@ def find_binary() -> Path:
     return Path(found)
 
 
-def config_text(settings: Settings, data_dir: Path) -> str:
+def config_text(settings: HarnessSettings, data_dir: Path) -> str:
     """The generated redis.conf; every start rewrites it from the settings."""
     password = settings.redis.password
     lines = [
@@ -54,7 +54,7 @@ def config_text(settings: Settings, data_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def client(settings: Settings, *, direct: bool = True) -> redis.Redis:
+def client(settings: HarnessSettings, *, direct: bool = True) -> redis.Redis:
     """A client for the real server (``direct``) or through the toxiproxy listener."""
     password = settings.redis.password
     return redis.Redis(
@@ -67,7 +67,7 @@ def client(settings: Settings, *, direct: bool = True) -> redis.Redis:
     )
 
 
-def _launch(paths: StackPaths, settings: Settings) -> subprocess.Popen[bytes]:
+def _launch(paths: StackPaths, settings: HarnessSettings) -> subprocess.Popen[bytes]:
     data_dir = paths.data(NAME)
     data_dir.mkdir(parents=True, exist_ok=True)
     conf = data_dir / "redis.conf"
@@ -75,7 +75,7 @@ def _launch(paths: StackPaths, settings: Settings) -> subprocess.Popen[bytes]:
     return spawn(paths, NAME, [str(find_binary()), str(conf)])
 
 
-def _probe(settings: Settings) -> bool:
+def _probe(settings: HarnessSettings) -> bool:
     try:
         with client(settings) as conn:
             return bool(conn.ping())
@@ -83,7 +83,7 @@ def _probe(settings: Settings) -> bool:
         return False
 
 
-def service(settings: Settings, paths: StackPaths) -> Service:
+def service(settings: HarnessSettings, paths: StackPaths) -> Service:
     return Service(
         name=NAME,
         marker="redis-server",

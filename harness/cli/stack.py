@@ -1,7 +1,7 @@
 """``importctl stack``: run the local stack (PostgreSQL, Redis, S3, toxiproxy, API, workers).
 
 Every command is idempotent; the heavy lifting lives in
-:mod:`control_plane.devstack` so tests and the chaos harness can reuse it.
+:mod:`harness.stack` so tests and the chaos harness can reuse it.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from typing import NoReturn
 
 import click
 
-from control_plane.devstack import orchestrator, supervisor
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import StackError, tail
-from control_plane.settings import Settings, get_settings
+from harness.settings import HarnessSettings, get_harness_settings
+from harness.stack import orchestrator, supervisor
+from harness.stack.paths import StackPaths
+from harness.stack.process import StackError, tail
 
 
-def _fail(settings: Settings, error: StackError) -> NoReturn:
+def _fail(settings: HarnessSettings, error: StackError) -> NoReturn:
     """Print the error and, when it names a service, the end of that service's log."""
     click.secho(f"error: {error}", fg="red", err=True)
     if error.service is not None:
@@ -42,7 +42,7 @@ def stack() -> None:
 )
 def up(infra_only: bool) -> None:
     """Start every service that is not running yet and wait until it is ready."""
-    settings = get_settings()
+    settings = get_harness_settings()
     try:
         orchestrator.up(settings, infra_only=infra_only, report=click.echo)
     except StackError as error:
@@ -57,7 +57,7 @@ def up(infra_only: bool) -> None:
 @stack.command()
 def down() -> None:
     """Stop every service of the stack, applications first."""
-    settings = get_settings()
+    settings = get_harness_settings()
     try:
         stopped = orchestrator.down(settings, report=click.echo)
     except StackError as error:
@@ -77,7 +77,7 @@ def _cell(value: object) -> str:
 @stack.command()
 def status() -> None:
     """Show every service; exit 0 only if all expected services are ready."""
-    settings = get_settings()
+    settings = get_harness_settings()
     result = orchestrator.stack_status(settings)
     header = ("SERVICE", "PID", "RUNNING", "PORT", "READY")
     rows = [header] + [(s.name, _cell(s.pid), _cell(s.running), _cell(s.port), _cell(s.ready)) for s in result.services]
@@ -98,7 +98,7 @@ def status() -> None:
 @click.option("-n", "--lines", default=50, show_default=True, help="How many lines to show.")
 def logs(service: str, lines: int) -> None:
     """Print the end of SERVICE's log (postgres, redis, s3, toxiproxy, api, worker-N)."""
-    paths = StackPaths.from_settings(get_settings().stack)
+    paths = StackPaths.from_settings(get_harness_settings().stack)
     log = paths.log_file(service)
     if not service.replace("-", "").isalnum() or not log.exists():
         known = sorted(p.stem for p in paths.logs.glob("*.log")) if paths.logs.is_dir() else []
@@ -110,7 +110,7 @@ def logs(service: str, lines: int) -> None:
 @click.option("--once", is_flag=True, help="Reconcile once and exit instead of every alarm interval.")
 def scale(once: bool) -> None:
     """Run as many local workers as the autoscaler asks for, within local_workers_min/max."""
-    settings = get_settings()
+    settings = get_harness_settings()
     try:
         if once:
             click.echo(supervisor.describe(supervisor.reconcile_once(settings, click.echo)))

@@ -12,9 +12,9 @@ from typing import Any
 
 import click
 
-from control_plane.devstack import orchestrator
-from control_plane.devstack.process import StackError
-from control_plane.settings import LoadSettings, Settings, StackSettings, get_settings
+from harness.settings import HarnessSettings, LoadSettings, StackSettings, get_harness_settings
+from harness.stack import orchestrator
+from harness.stack.process import StackError
 
 
 @click.group()
@@ -37,7 +37,7 @@ def run(keep_bucket: bool, no_stack: bool, **overrides: Any) -> None:
 
     chosen = {name: value for name, value in overrides.items() if value is not None}
     load_settings = LoadSettings(**{**LoadSettings().model_dump(), **chosen})
-    settings = _with_workers(get_settings(), load_settings.workers)
+    settings = _with_workers(get_harness_settings(), load_settings.workers)
     if not no_stack:
         try:
             orchestrator.up(settings, infra_only=False, report=click.echo)
@@ -55,7 +55,7 @@ def run(keep_bucket: bool, no_stack: bool, **overrides: Any) -> None:
         raise SystemExit(1)
 
 
-def _with_workers(settings: Settings, workers: int | None) -> Settings:
+def _with_workers(settings: HarnessSettings, workers: int | None) -> HarnessSettings:
     if workers is None:
         return settings
     return replace(settings, stack=StackSettings(**{**settings.stack.model_dump(), "workers": workers}))

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from control_plane.devstack.paths import StackPaths
+from harness.stack.paths import StackPaths
 
 Reporter = Callable[[str], None]
 """Receives one human-readable progress line (the CLI echoes it)."""

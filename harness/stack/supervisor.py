@@ -15,15 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
-from control_plane.devstack import apps
-from control_plane.devstack.orchestrator import locked
-from control_plane.devstack.paths import StackPaths
-from control_plane.devstack.process import Reporter, StackError
-from control_plane.devstack.service import ensure_running, running_pid, stop
 from control_plane.integrations.metrics.ops_state import current_desired_workers
 from control_plane.integrations.queue import create_redis
 from control_plane.integrations.redis_state._scripts import REDIS_ERRORS
-from control_plane.settings import Settings
+from harness.settings import HarnessSettings
+from harness.stack import apps
+from harness.stack.orchestrator import locked
+from harness.stack.paths import StackPaths
+from harness.stack.process import Reporter, StackError
+from harness.stack.service import ensure_running, running_pid, stop
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def reconcile(pool: Pool, desired: int | None, minimum: int, maximum: int) -> Sc
     return decided
 
 
-def local_pool(settings: Settings, paths: StackPaths, report: Reporter) -> Pool:
+def local_pool(settings: HarnessSettings, paths: StackPaths, report: Reporter) -> Pool:
     """The stack's worker processes (``worker-N``), started and stopped like ``stack up``/``down`` do."""
 
     def running() -> list[int]:
@@ -80,7 +80,7 @@ def local_pool(settings: Settings, paths: StackPaths, report: Reporter) -> Pool:
     return Pool(running, start, halt)
 
 
-async def _desired(settings: Settings) -> int | None:
+async def _desired(settings: HarnessSettings) -> int | None:
     client = create_redis(settings.redis)
     try:
         return await current_desired_workers(client)
@@ -90,7 +90,7 @@ async def _desired(settings: Settings) -> int | None:
         await client.aclose()
 
 
-def reconcile_once(settings: Settings, report: Reporter) -> ScalePlan:
+def reconcile_once(settings: HarnessSettings, report: Reporter) -> ScalePlan:
     """Read the autoscaler's answer and bring the local pool to it, under the stack's lock."""
     paths = StackPaths.from_settings(settings.stack)
     desired = asyncio.run(_desired(settings))
@@ -99,7 +99,7 @@ def reconcile_once(settings: Settings, report: Reporter) -> ScalePlan:
         return reconcile(local_pool(settings, paths, report), desired, ops.local_workers_min, ops.local_workers_max)
 
 
-def supervise(settings: Settings, report: Reporter) -> None:
+def supervise(settings: HarnessSettings, report: Reporter) -> None:
     """Reconcile every ``alarm_interval_s`` until SIGINT or SIGTERM; workers are left running on exit."""
     stopping = threading.Event()
 

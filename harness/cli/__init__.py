@@ -1,0 +1,1 @@
+"""`importctl` commands of the development harness: stack, demo, load, chaos."""
