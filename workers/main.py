@@ -9,8 +9,9 @@ from arq.cron import CronJob
 from arq.worker import Function, func
 
 from control_plane.domain.jobs import IMPORT_TASK_NAME
+from control_plane.integrations.feeder import Feeder, FeederConfig, FeederLoop
+from control_plane.services.metrics import presence
 from control_plane.settings import get_settings
-from workers.feeding import start_feeder, wake_feeder
 from workers.ops_tasks import ops_cron_jobs
 from workers.reconciliation_tasks import reconciliation_cron_jobs
 from workers.resources import close_resources, open_resources
@@ -24,7 +25,12 @@ ARQ_MAX_TRIES = 10_000
 async def startup(ctx: dict[str, Any]) -> None:
     await open_resources(ctx, _settings)
     tune_garbage_collection(_settings.worker.gc_young_threshold)
-    await start_feeder(ctx, _settings)
+    redis = ctx["redis"]
+    feeder = Feeder(redis, _settings.redis.queue_name, presence(redis, _settings), FeederConfig.of(_settings))
+    loop = FeederLoop(feeder, _settings.worker.feed_interval_s)
+    loop.start()  # stopped with the worker's other resources
+    ctx["feeder"] = loop
+    ctx["exit_stack"].push_async_callback(loop.stop)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -33,7 +39,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 async def job_ended(ctx: dict[str, Any]) -> None:
     """A slot is free: let the feeder fill it now rather than at its next tick."""
-    wake_feeder(ctx)
+    loop: FeederLoop | None = ctx.get("feeder")
+    if loop is not None:
+        loop.wake()
 
 
 def _redis_settings() -> ArqRedisSettings:

@@ -15,7 +15,7 @@ import structlog
 from arq.cron import CronJob, cron
 from sqlalchemy.exc import SQLAlchemyError
 
-from control_plane.integrations.queue import ArqJobQueue
+from control_plane.integrations.queue import RedisWorkQueue
 from control_plane.services.reconciliation import Reconciler, ReconcileReport
 from control_plane.settings import Settings, WorkerSettings, get_settings
 
@@ -65,7 +65,7 @@ async def _run(ctx: dict[str, Any], kind: str, run: _Pass) -> dict[str, int | bo
     started = time.monotonic()
     try:
         async with ctx["sessions"]() as session:
-            queue = ArqJobQueue(ctx["redis"], settings.redis.queue_name)
+            queue = RedisWorkQueue(ctx["redis"], settings.redis.queue_name)
             reconciler = Reconciler(session, queue, pending_grace_s=settings.worker.pending_grace_s)
             report = await run(reconciler)  # on the database clock, as leases are
             await session.commit()

@@ -20,18 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import ImportJob
 from control_plane.domain.errors import DependencyUnavailable, InvalidRequest
+from control_plane.domain.queueing import queue_entry
 from control_plane.integrations.providers.base import (
     PermanentProviderError,
     ProviderDeferred,
     ProviderError,
     RetryableProviderError,
 )
-from control_plane.integrations.queue import ArqJobQueue
+from control_plane.integrations.queue import RedisWorkQueue
 from control_plane.services.execution import JobExecution, LeaseLost
 from control_plane.services.image_ingest import ImageIngest
 from control_plane.services.import_inputs import load_inputs
 from control_plane.services.import_run import ImportRun, Progress
-from control_plane.services.imports import queue_entry
 from workers.heartbeat import Heartbeat
 
 log = structlog.get_logger("workers.runner")
@@ -154,10 +154,10 @@ class JobRunner:
         worker and outside the fair-share order.)  If Redis is away the job stays QUEUED in
         PostgreSQL and the reconciler files it again.
         """
-        queue = ArqJobQueue(self._ctx["redis"], self._ctx["settings"].redis.queue_name)
+        queue = RedisWorkQueue(self._ctx["redis"], self._ctx["settings"].redis.queue_name)
         defer = timedelta(seconds=max(delay_s, MIN_DEFER_S))
         try:
-            await queue.requeue_import(queue_entry(self._job), defer_by=defer)
+            await queue.file(queue_entry(self._job), defer_by=defer)
         except DependencyUnavailable as exc:
             self._log.warning("job.requeue_failed", error=exc.detail, reconciled_by="the next reconciliation pass")
 

@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 
 from control_plane.domain.pausing import PAUSE_RECHECK_S
-from control_plane.integrations.queue import ArqJobQueue
+from control_plane.integrations.queue import RedisWorkQueue
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.services.execution import JobExecution
 from control_plane.services.pause_gate import park_if_paused
@@ -28,7 +28,7 @@ async def run_import(ctx: dict[str, Any], job_id: str) -> str:
     state = RedisOpsState(ctx["redis"], queue_name)
     recheck = timedelta(seconds=PAUSE_RECHECK_S)
     pause = await park_if_paused(
-        ctx["sessions"], state, ArqJobQueue(ctx["redis"], queue_name), uuid.UUID(job_id), recheck
+        ctx["sessions"], state, RedisWorkQueue(ctx["redis"], queue_name), uuid.UUID(job_id), recheck
     )
     if pause is not None:  # operator pause: back in its line unclaimed, delayed; resume brings it forward again
         log.info("job.paused", jobId=job_id, reason=pause.describe(), delay_s=PAUSE_RECHECK_S)

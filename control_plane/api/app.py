@@ -38,7 +38,7 @@ from control_plane.api.routes.ops_reports import OpsReportsController
 from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.domain.principals import Access
 from control_plane.integrations.providers import ProviderClients, create_http_client
-from control_plane.integrations.queue import ArqJobQueue, create_redis
+from control_plane.integrations.queue import RedisWorkQueue, create_redis
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.integrations.secrets import SecretBox
 from control_plane.logging import configure_logging
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.engine = engine
         app.state.sessions = create_session_factory(engine)
         app.state.redis = redis
-        app.state.queue = ArqJobQueue(redis, settings.redis.queue_name)
+        app.state.queue = RedisWorkQueue(redis, settings.redis.queue_name)
         app.state.ops_state = RedisOpsState(redis, settings.redis.queue_name)
         app.state.secrets = SecretBox(settings.provider.secrets_key.get_secret_value())
         app.state.provider_clients = ProviderClients(http, redis, settings)

@@ -20,6 +20,7 @@ from arq.connections import ArqRedis
 from control_plane.domain.errors import DependencyUnavailable
 from control_plane.domain.fair_share import TierWeights, pick_next
 from control_plane.domain.pausing import PauseScope
+from control_plane.domain.queueing import DispatchOutcome
 from control_plane.domain.ratelimit import JOB_STARTS_KEY, BucketSpec
 from control_plane.integrations import dispatch_scripts
 from control_plane.integrations.dispatcher import FairDispatcher
@@ -27,6 +28,7 @@ from control_plane.integrations.metrics.presence import WorkerPresence
 from control_plane.integrations.redis_state._scripts import REDIS_ERRORS
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.integrations.redis_state.token_bucket import RedisTokenBucket
+from control_plane.settings import Settings
 
 log = structlog.get_logger("control_plane.feeder")
 LOCK_TTL_MS = 10_000
@@ -48,6 +50,14 @@ class FeederConfig:
     slots_per_worker: int
     start_spec: BucketSpec
     weights: TierWeights
+
+    @classmethod
+    def of(cls, settings: Settings) -> FeederConfig:
+        return cls(
+            slots_per_worker=settings.worker.concurrency,
+            start_spec=BucketSpec.per_minute(settings.rate_limit.job_starts_per_minute),
+            weights=TierWeights(),
+        )
 
 
 class Feeder:
@@ -100,9 +110,9 @@ class Feeder:
             if head is not None and not (await self._starts.acquire(JOB_STARTS_KEY, self._config.start_spec)).allowed:
                 return FeedReport(fed, free, promoted, skipped="job-start limit reached")
             outcome = await self.dispatcher.dispatch(head or "", pick.company, pick.tier, pick.credits)
-            if outcome == 1:
+            if outcome is DispatchOutcome.DISPATCHED:
                 fed += 1
-            elif outcome != 2:  # 2: arq already held it; it will run without a new slot being filled
+            elif outcome is not DispatchOutcome.ALREADY_IN_ARQ:  # that one runs without a new slot being filled
                 races += 1
         return FeedReport(fed, max(free, 0), promoted)
 
@@ -124,3 +134,27 @@ class Feeder:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=every_s)
             wake.clear()
+
+
+class FeederLoop:
+    """A worker's feeder task: runs for the worker's life, woken early whenever one of its jobs ends."""
+
+    def __init__(self, feeder: Feeder, every_s: float) -> None:
+        self._feeder = feeder
+        self._every_s = every_s
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._feeder.run(self._every_s, self._wake))
+
+    def wake(self) -> None:
+        """A slot is free: fill it now rather than at the next tick."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task

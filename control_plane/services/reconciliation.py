@@ -22,9 +22,8 @@ from control_plane.db.repositories import JobRepository
 from control_plane.domain.errors import DependencyUnavailable
 from control_plane.domain.jobs import TERMINAL_STATUSES, JobStatus
 from control_plane.domain.pagination import Keyset
-from control_plane.domain.queueing import QueueState
-from control_plane.services.imports import queue_entry
-from control_plane.services.ports import JobQueue
+from control_plane.domain.queueing import QueueState, queue_entry
+from control_plane.services.ports import WorkQueue
 
 DEFAULT_ACTOR = "reconciler"
 T = TypeVar("T")
@@ -86,7 +85,7 @@ class Reconciler:
     def __init__(
         self,
         session: AsyncSession,
-        queue: JobQueue,
+        queue: WorkQueue,
         *,
         actor: str = DEFAULT_ACTOR,
         pending_grace_s: float,
@@ -149,7 +148,7 @@ class Reconciler:
                 job.id, worker_id=lease.worker_id, now=now, to=JobStatus.QUEUED, queued_at=now
             )
             if moved is not None:  # else renewed, finished or already swept
-                outcome = await self._redis(self._queue.requeue_import(queue_entry(job, resumed=True)))
+                outcome = await self._redis(self._queue.file(queue_entry(job, resumed=True)))
                 await self._jobs.add_event(
                     job.id,
                     kind="reconcile.lease_expired",
@@ -181,7 +180,7 @@ class Reconciler:
                 report.requeued += 1
 
     async def _requeue(self, job: ImportJob, state: QueueState) -> None:
-        outcome = await self._redis(self._queue.requeue_import(queue_entry(job)))
+        outcome = await self._redis(self._queue.file(queue_entry(job)))
         await self._jobs.add_event(
             job.id,
             kind="reconcile.requeued",
@@ -200,7 +199,7 @@ class Reconciler:
 
     async def _enqueue(self, job: ImportJob, state: QueueState, now: datetime) -> bool:
         """Queue first, then PENDING → QUEUED: a worker may claim from either state meanwhile."""
-        outcome = await self._redis(self._queue.requeue_import(queue_entry(job)))
+        outcome = await self._redis(self._queue.file(queue_entry(job)))
         moved = await self._jobs.move(job.id, allowed_from=[JobStatus.PENDING], to=JobStatus.QUEUED, queued_at=now)
         if moved is None:  # claimed or cancelled meanwhile; a worker will skip the queue entry
             return False

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from control_plane.db.models import ImportJob, JobEvent
 from control_plane.devstack.toxiproxy import ToxiproxyClient
 from control_plane.domain.jobs import JobStatus
-from control_plane.integrations.queue import ArqJobQueue
+from control_plane.integrations.queue import RedisWorkQueue
 from control_plane.services.reconciliation import Reconciler, ReconcileReport
 from control_plane.settings import Settings
 from tests.conftest import Tenants
@@ -35,7 +35,7 @@ async def _pass(
     sessions: async_sessionmaker[AsyncSession], redis: ArqRedis, settings: Settings, now: datetime | None, *, full: bool
 ) -> ReconcileReport:
     async with sessions() as session:
-        reconciler = Reconciler(session, ArqJobQueue(redis, settings.redis.queue_name), pending_grace_s=GRACE_S)
+        reconciler = Reconciler(session, RedisWorkQueue(redis, settings.redis.queue_name), pending_grace_s=GRACE_S)
         report = await (reconciler.full_pass(now) if full else reconciler.sweep_leases(now))
         await session.commit()
     return report
