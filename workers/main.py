@@ -9,12 +9,10 @@ from arq.cron import CronJob
 from arq.worker import Function, func
 
 from control_plane.domain.jobs import IMPORT_TASK_NAME
-from control_plane.integrations.feeder import Feeder, FeederConfig, FeederLoop
-from control_plane.services.metrics import presence
 from control_plane.settings import get_settings
 from workers.ops_tasks import ops_cron_jobs
 from workers.reconciliation_tasks import reconciliation_cron_jobs
-from workers.resources import close_resources, open_resources
+from workers.resources import close_resources, open_resources, resources, start_feeder
 from workers.runtime import tune_garbage_collection
 from workers.tasks import run_import
 
@@ -25,12 +23,7 @@ ARQ_MAX_TRIES = 10_000
 async def startup(ctx: dict[str, Any]) -> None:
     await open_resources(ctx, _settings)
     tune_garbage_collection(_settings.worker.gc_young_threshold)
-    redis = ctx["redis"]
-    feeder = Feeder(redis, _settings.redis.queue_name, presence(redis, _settings), FeederConfig.of(_settings))
-    loop = FeederLoop(feeder, _settings.worker.feed_interval_s)
-    loop.start()  # stopped with the worker's other resources
-    ctx["feeder"] = loop
-    ctx["exit_stack"].push_async_callback(loop.stop)
+    start_feeder(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -39,9 +32,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 async def job_ended(ctx: dict[str, Any]) -> None:
     """A slot is free: let the feeder fill it now rather than at its next tick."""
-    loop: FeederLoop | None = ctx.get("feeder")
-    if loop is not None:
-        loop.wake()
+    resources(ctx).feeder.wake()
 
 
 def _redis_settings() -> ArqRedisSettings:

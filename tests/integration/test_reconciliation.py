@@ -23,6 +23,7 @@ from control_plane.settings import Settings
 from tests.conftest import Tenants
 from tests.support.queue import dispatcher, forget, in_line_now
 from workers.reconciliation_tasks import reconcile, sweep_leases
+from workers.resources import RESOURCES_KEY, CronResources
 
 IMPORTS = "/api/v1/imports"
 GRACE_S = 10.0
@@ -243,7 +244,7 @@ async def test_the_task_shells_commit_and_return_their_counts(
 ) -> None:
     job_id = await _submit(client, tenants)
     await _run_dead(sessions, redis, job_id)
-    ctx = {"sessions": sessions, "redis": redis, "settings": settings}
+    ctx = {RESOURCES_KEY: CronResources(settings, sessions, redis)}
 
     assert await sweep_leases(ctx) == {**NOTHING, "leases_expired": 1}
     assert (await _job(sessions, job_id)).status is JobStatus.QUEUED
