@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import ImportJob
 from control_plane.db.repositories import JobRepository
+from control_plane.db.repositories.leases import LeaseRepository
 from control_plane.domain.errors import DependencyUnavailable
 from control_plane.domain.jobs import TERMINAL_STATUSES, JobStatus
 from control_plane.domain.pagination import Keyset
@@ -95,6 +96,7 @@ class Reconciler:
             raise ValueError("batch_size must be at least 1")
         self._session = session
         self._jobs = JobRepository(session)
+        self._leases = LeaseRepository(session)
         self._queue = queue
         self._actor = actor
         self._grace = timedelta(seconds=pending_grace_s)
@@ -119,7 +121,7 @@ class Reconciler:
     async def _run(self, now: datetime | None, steps: Sequence[_Step]) -> ReconcileReport:
         report = ReconcileReport()
         if now is None:
-            now = await self._jobs.database_now()
+            now = await self._leases.database_now()
         try:
             await self._redis(self._queue.ping())
             for step in steps:
@@ -135,7 +137,7 @@ class Reconciler:
             raise _RedisAway from exc
 
     async def _expire_leases(self, now: datetime, report: ReconcileReport) -> None:
-        for job in await self._jobs.expired_leases(now, limit=self._batch):
+        for job in await self._leases.expired(now, limit=self._batch):
             if await self._hand_back(job, now):
                 report.leases_expired += 1
 
@@ -144,7 +146,7 @@ class Reconciler:
         lease = _Lease.of(job)  # the update below refreshes ``job`` in place, clearing the worker
         savepoint = await self._session.begin_nested()
         try:
-            moved = await self._jobs.release_expired_lease(
+            moved = await self._leases.release_expired(
                 job.id, worker_id=lease.worker_id, now=now, to=JobStatus.QUEUED, queued_at=now
             )
             if moved is not None:  # else renewed, finished or already swept
