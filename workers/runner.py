@@ -19,7 +19,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import ImportJob
-from control_plane.domain.errors import DependencyUnavailable, InvalidRequest
+from control_plane.domain.errors import DependencyUnavailable, PermanentJobFailure
 from control_plane.domain.queueing import queue_entry
 from control_plane.integrations.providers.base import (
     PermanentProviderError,
@@ -38,7 +38,7 @@ log = structlog.get_logger("workers.runner")
 MIN_DEFER_S = 1.0
 """arq drops this run's payload and queue entry just after the task returns; a job due again sooner
 could be dispatched before that and lose its new entry."""
-PERMANENT = (PermanentProviderError, InvalidRequest)
+PERMANENT = (PermanentProviderError, PermanentJobFailure)
 THROTTLED_STATUS = 429
 Settle = Callable[[JobExecution, ImportJob], Awaitable[Any]]
 
