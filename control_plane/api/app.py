@@ -24,7 +24,7 @@ from control_plane.api.dependencies import (
 )
 from control_plane.api.headers import add_security_headers
 from control_plane.api.problem_docs import document_problems
-from control_plane.api.problems import EXCEPTION_HANDLERS
+from control_plane.api.problems import EXCEPTION_HANDLERS, PROBLEM_DETAILS
 from control_plane.api.request_db import CloseRequestDatabase
 from control_plane.api.routes.health import live, ready
 from control_plane.api.routes.imports import ImportController
@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[CloseRequestDatabase()],  # the request's one database connection goes back, errors included
         before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[PROBLEM_DETAILS],  # problem documents for every mapped error (control_plane.api.problems)
         request_max_body_size=settings.api.max_body_bytes,
         cors_config=CORSConfig(allow_origins=[]),
         debug=settings.api.debug,
