@@ -131,8 +131,3 @@ return 1
 """
 )
 """Take a line's head job and put it on arq's queue, due now, under its own id."""
-
-RELEASE_LOCK_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""

@@ -2,8 +2,11 @@
 
 arq's queue is kept no longer than the free slots, so which job runs next is
 decided by the fair-share policy at the last moment, not by arrival order.
-Every worker runs a feeder loop; a short Redis lock lets one of them feed at a
-time (the tier credits are read and written by the holder only).  The
+Every worker runs a feeder loop; a short Redis lock (redis-py's ``Lock``: a
+token set only if absent, with a TTL, released only by its owner) lets one of
+them feed at a time (the tier credits are read and written by the holder only).
+A pass is far shorter than the TTL, so the lock is not renewed; a holder that
+dies mid-pass blocks the others until it lapses.  The
 queue-wide job-start limit is spent here, one token per job handed to arq.
 """
 
@@ -11,18 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from dataclasses import dataclass
 
 import structlog
 from arq.connections import ArqRedis
+from redis.exceptions import LockNotOwnedError
 
 from control_plane.domain.errors import DependencyUnavailable
 from control_plane.domain.fair_share import TierWeights, pick_next
 from control_plane.domain.pausing import PauseScope
 from control_plane.domain.queueing import DispatchOutcome
 from control_plane.domain.ratelimit import JOB_STARTS_KEY, BucketSpec
-from control_plane.integrations import dispatch_scripts
 from control_plane.integrations.dispatcher import FairDispatcher
 from control_plane.integrations.metrics.presence import WorkerPresence
 from control_plane.integrations.redis_state._scripts import REDIS_ERRORS
@@ -31,7 +33,7 @@ from control_plane.integrations.redis_state.token_bucket import RedisTokenBucket
 from control_plane.settings import Settings
 
 log = structlog.get_logger("control_plane.feeder")
-LOCK_TTL_MS = 10_000
+LOCK_TTL_S = 10.0
 _MAX_RACES = 20
 """Lines that changed under a pick (a cancel, a requeue) before a pass gives up until the next one."""
 
@@ -70,7 +72,6 @@ class Feeder:
         self._ops = RedisOpsState(redis, queue_name)
         self._starts = RedisTokenBucket(redis)
         self._lock_key = f"{self.dispatcher.prefix}:feeder"
-        self._release = redis.register_script(dispatch_scripts.RELEASE_LOCK_LUA)
 
     async def free_slots(self) -> int:
         """Live workers' slots minus arq entries due now (arq keeps a running job in its queue until it ends)."""
@@ -82,14 +83,15 @@ class Feeder:
 
     async def feed_once(self) -> FeedReport:
         """One pass under the feeder lock; Redis errors surface as DependencyUnavailable."""
-        token = secrets.token_hex(8)
+        lock = self._redis.lock(self._lock_key, timeout=LOCK_TTL_S, blocking=False, thread_local=False)
         try:
-            if not await self._redis.set(self._lock_key, token, nx=True, px=LOCK_TTL_MS):
+            if not await lock.acquire():
                 return FeedReport(skipped="another feeder is feeding")
             try:
                 return await self._feed()
             finally:
-                await self._release(keys=[self._lock_key], args=[token])
+                with contextlib.suppress(LockNotOwnedError):  # it lapsed mid-pass: no longer ours to drop
+                    await lock.release()
         except REDIS_ERRORS as exc:
             raise DependencyUnavailable("redis", f"dispatcher unavailable: {exc}") from exc
 

@@ -82,6 +82,21 @@ async def test_the_redis_dispatcher_hands_out_jobs_in_the_models_order(
     assert from_redis == from_model
 
 
+async def test_one_feeder_feeds_at_a_time_and_none_drops_anothers_lock(
+    redis: Redis, settings: Settings, clean: None
+) -> None:
+    queue = RedisWorkQueue(cast(ArqRedis, redis), settings.redis.queue_name)
+    feeder = _feeder(redis, settings, slots=3)
+    await queue.file(QueueEntry(uuid.uuid4(), uuid.uuid4(), Tier.PRO))
+    lock_key = f"{feeder.dispatcher.prefix}:feeder"
+    await redis.set(lock_key, "another-feeder", px=60_000)
+    assert (await feeder.feed_once()).skipped == "another feeder is feeding"
+    assert await redis.get(lock_key) == b"another-feeder", "only its owner may release the lock"
+    await redis.delete(lock_key)
+    assert (await feeder.feed_once()).fed == 1
+    assert await redis.get(lock_key) is None, "the owner releases its lock at the end of its pass"
+
+
 async def test_the_feeder_fills_only_free_slots_skips_paused_scopes_and_promotes_due_jobs(
     redis: Redis, settings: Settings, clean: None
 ) -> None:
