@@ -16,20 +16,25 @@ instead of exhausting a worker's memory or holding it forever.
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
 import msgspec
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_never
 
 from control_plane.domain.ops import TRANSPORT_ERROR
 from control_plane.integrations.providers.base import (
     PermanentProviderError,
     ProviderError,
     RetryableProviderError,
+)
+from control_plane.integrations.providers.retrying import (
+    CallTries,
+    RetryPolicy,
+    TryAgain,
+    retry_after_seconds,
+    retrying,
 )
 
 
@@ -65,31 +70,6 @@ class ResponseTooLarge(PermanentProviderError):
     """The body passed :attr:`BodyLimits.max_bytes`: the provider breaks its contract, retrying will not help."""
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 4
-    """Tries per call for 5xx/timeouts/resets before the job is deferred."""
-    throttle_budget_s: float = 120.0
-    """Total time one call may spend waiting out 429s."""
-    base_backoff_s: float = 0.5
-    max_backoff_s: float = 15.0
-
-    def backoff(self, attempt: int) -> float:
-        """Exponential with full jitter, so concurrent jobs do not retry in step."""
-        ceiling = min(self.max_backoff_s, self.base_backoff_s * 2**attempt)
-        return random.uniform(ceiling / 2, ceiling)
-
-
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    raw = response.headers.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return None
-
-
 def _permanent_for(response: httpx.Response, provider: str) -> PermanentProviderError:
     status = response.status_code
     if status in (401, 403):
@@ -99,28 +79,6 @@ def _permanent_for(response: httpx.Response, provider: str) -> PermanentProvider
     else:
         reason = f"the provider refused the request: {response.text[:300]}"
     return PermanentProviderError(f"{provider}: HTTP {status}: {reason}", status=status)
-
-
-class _TryAgain(Exception):
-    """One call failed in a way worth another try, after ``delay_s``."""
-
-    def __init__(self, delay_s: float) -> None:
-        super().__init__(delay_s)
-        self.delay_s = delay_s
-
-
-def _announced_delay(state: RetryCallState) -> float:
-    failure = state.outcome.exception() if state.outcome is not None else None
-    return failure.delay_s if isinstance(failure, _TryAgain) else 0.0
-
-
-@dataclass
-class _CallTries:
-    """What one ``send`` has spent so far: failed tries, throttles, and seconds waited out on 429s."""
-
-    failures: int = 0
-    throttles: int = 0
-    throttled_s: float = 0.0
 
 
 class ProviderTransport:
@@ -151,23 +109,20 @@ class ProviderTransport:
         json: Any = None,
     ) -> httpx.Response:
         """The first 2xx response; raises a classified ProviderError otherwise."""
-        tries = _CallTries()
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(_TryAgain), wait=_announced_delay, stop=stop_never, reraise=True
-        )
-        response: httpx.Response = await retrying(self._try_once, tries, method, url, dict(headers), params, json)
+        tries = CallTries()
+        response: httpx.Response = await retrying()(self._try_once, tries, method, url, dict(headers), params, json)
         return response
 
     async def _try_once(
         self,
-        tries: _CallTries,
+        tries: CallTries,
         method: str,
         url: str,
         headers: dict[str, str],
         params: Mapping[str, Any] | None,
         json: Any,
     ) -> httpx.Response:
-        """One call: the response, ``_TryAgain`` with the pause before the next try, or a ProviderError."""
+        """One call: the response, ``TryAgain`` with the pause before the next try, or a ProviderError."""
         await self._guard.before_call()
         try:
             response = await self._bounded(method, url, headers=headers, params=params, json=json)
@@ -201,7 +156,7 @@ class ProviderTransport:
         if self._observer is not None:
             await self._observer.call_finished(self._provider, status)
 
-    async def _on_failure(self, reason: str, tries: _CallTries, response: httpx.Response | None) -> _TryAgain:
+    async def _on_failure(self, reason: str, tries: CallTries, response: httpx.Response | None) -> TryAgain:
         """Another try after a backoff, or RetryableProviderError once the tries are spent."""
         await self._guard.failed(reason)
         tries.failures += 1
@@ -210,9 +165,9 @@ class ProviderTransport:
             raise RetryableProviderError(
                 f"{self._provider}: {reason} after {tries.failures} attempts", status=status, retry_after_s=5.0
             )
-        return _TryAgain(self._policy.backoff(tries.failures))
+        return TryAgain(self._policy.backoff(tries.failures))
 
-    async def _wait_out_throttle(self, response: httpx.Response, tries: _CallTries) -> _TryAgain:
+    async def _wait_out_throttle(self, response: httpx.Response, tries: CallTries) -> TryAgain:
         """Honour Retry-After (or back off when the provider sends none), within a budget."""
         tries.throttles += 1
         delay = retry_after_seconds(response) or self._policy.backoff(tries.throttles)
@@ -225,7 +180,7 @@ class ProviderTransport:
         if self._observer is not None:
             await self._observer.rate_limit_waited(self._provider)
         tries.throttled_s += delay
-        return _TryAgain(delay)
+        return TryAgain(delay)
 
 
 _DECODED_AWAY = frozenset({"content-encoding", "content-length", "transfer-encoding"})
