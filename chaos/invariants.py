@@ -20,7 +20,7 @@ from chaos.env import ChaosEnv, Tenant, image_store
 from chaos.model import Check
 from chaos.workload import WorkloadResult
 from control_plane.db.models import ImportJob, Product, ProductImage
-from control_plane.integrations.queue import ArqJobQueue
+from control_plane.integrations.queue import RedisWorkQueue
 from control_plane.services.reconciliation import Reconciler
 
 
@@ -137,7 +137,7 @@ async def image_checks(ctx: DrillContext) -> list[Check]:
 
 async def reconcile_twice(env: ChaosEnv) -> tuple[dict[str, Any], dict[str, Any]]:
     """Two full reconciliation passes (as the cron would run them); the second must find nothing."""
-    queue = ArqJobQueue(env.redis, env.settings.redis.queue_name)  # type: ignore[arg-type]
+    queue = RedisWorkQueue(env.redis, env.settings.redis.queue_name)  # type: ignore[arg-type]
     reports = []
     for _ in range(2):
         async with env.sessions() as session:

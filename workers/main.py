@@ -10,10 +10,9 @@ from arq.worker import Function, func
 
 from control_plane.domain.jobs import IMPORT_TASK_NAME
 from control_plane.settings import get_settings
-from workers.feeding import start_feeder, wake_feeder
 from workers.ops_tasks import ops_cron_jobs
 from workers.reconciliation_tasks import reconciliation_cron_jobs
-from workers.resources import close_resources, open_resources
+from workers.resources import close_resources, open_resources, resources, start_feeder
 from workers.runtime import tune_garbage_collection
 from workers.tasks import run_import
 
@@ -24,7 +23,7 @@ ARQ_MAX_TRIES = 10_000
 async def startup(ctx: dict[str, Any]) -> None:
     await open_resources(ctx, _settings)
     tune_garbage_collection(_settings.worker.gc_young_threshold)
-    await start_feeder(ctx, _settings)
+    start_feeder(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -33,7 +32,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 async def job_ended(ctx: dict[str, Any]) -> None:
     """A slot is free: let the feeder fill it now rather than at its next tick."""
-    wake_feeder(ctx)
+    resources(ctx).feeder.wake()
 
 
 def _redis_settings() -> ArqRedisSettings:

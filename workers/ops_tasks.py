@@ -14,17 +14,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from control_plane.domain.errors import DependencyUnavailable
 from control_plane.services.alarms import OpsEvaluator
-from control_plane.settings import OpsSettings, Settings, get_settings
+from control_plane.settings import OpsSettings
 from workers.reconciliation_tasks import cron_schedule
+from workers.resources import CronResources, resources
 
 log = structlog.get_logger("workers.ops")
 
 
 async def evaluate_ops(ctx: dict[str, Any]) -> dict[str, Any]:
-    settings: Settings = ctx.get("settings") or get_settings()
+    cron = resources(ctx, CronResources)
     try:
-        async with ctx["sessions"]() as session:
-            result = await OpsEvaluator(session, ctx["redis"], settings).run()
+        async with cron.sessions() as session:
+            result = await OpsEvaluator(session, cron.redis, cron.settings).run()
             await session.commit()  # the audit row of an emergency pause, if this tick made one
     except (SQLAlchemyError, OSError, DependencyUnavailable) as exc:
         log.warning("ops.evaluation_failed", error=str(exc))

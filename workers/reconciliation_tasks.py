@@ -15,9 +15,9 @@ import structlog
 from arq.cron import CronJob, cron
 from sqlalchemy.exc import SQLAlchemyError
 
-from control_plane.integrations.queue import ArqJobQueue
 from control_plane.services.reconciliation import Reconciler, ReconcileReport
-from control_plane.settings import Settings, WorkerSettings, get_settings
+from control_plane.settings import WorkerSettings
+from workers.resources import CronResources, resources
 
 log = structlog.get_logger("workers.reconciliation")
 
@@ -61,12 +61,11 @@ async def sweep_leases(ctx: dict[str, Any]) -> dict[str, int | bool]:
 
 
 async def _run(ctx: dict[str, Any], kind: str, run: _Pass) -> dict[str, int | bool]:
-    settings: Settings = ctx.get("settings") or get_settings()
+    cron = resources(ctx, CronResources)
     started = time.monotonic()
     try:
-        async with ctx["sessions"]() as session:
-            queue = ArqJobQueue(ctx["redis"], settings.redis.queue_name)
-            reconciler = Reconciler(session, queue, pending_grace_s=settings.worker.pending_grace_s)
+        async with cron.sessions() as session:
+            reconciler = Reconciler(session, cron.queue, pending_grace_s=cron.settings.worker.pending_grace_s)
             report = await run(reconciler)  # on the database clock, as leases are
             await session.commit()
     except (SQLAlchemyError, OSError) as exc:

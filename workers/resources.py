@@ -8,14 +8,18 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import MutableMapping
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import structlog
+from arq.connections import ArqRedis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.engine import create_engine, create_session_factory
-from control_plane.domain.ratelimit import BucketSpec
+from control_plane.integrations.feeder import Feeder, FeederConfig, FeederLoop
 from control_plane.integrations.images import (
     S3ImageStore,
     SafeImageFetcher,
@@ -23,12 +27,58 @@ from control_plane.integrations.images import (
     image_policy,
 )
 from control_plane.integrations.providers import ProviderClients, create_http_client
-from control_plane.integrations.redis_state.token_bucket import RedisTokenBucket
+from control_plane.integrations.queue import RedisWorkQueue
 from control_plane.integrations.secrets import SecretBox
 from control_plane.logging import configure_logging
 from control_plane.services.image_ingest import ImageTools
 from control_plane.services.metrics import presence
 from control_plane.settings import Settings, ensure_production_secrets
+
+RESOURCES_KEY = "resources"
+"""The one key this project sets in arq's ctx (arq itself sets ``redis``, ``job_id`` and the like)."""
+_R = TypeVar("_R", bound="CronResources")
+
+
+@dataclass(frozen=True)
+class CronResources:
+    """What the periodic tasks (reconciliation, ops evaluation) use."""
+
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    redis: ArqRedis
+
+    @property
+    def queue(self) -> RedisWorkQueue:
+        return RedisWorkQueue(self.redis, self.settings.redis.queue_name)
+
+
+@dataclass(frozen=True)
+class WorkerResources(CronResources):
+    """Everything an import task uses, opened once per worker process and closed on shutdown."""
+
+    worker_id: str
+    lease_ttl: timedelta
+    secrets: SecretBox
+    provider_clients: ProviderClients
+    image_tools: ImageTools
+    feeder: FeederLoop
+    exit_stack: AsyncExitStack
+
+
+@overload
+def resources(ctx: MutableMapping[str, Any]) -> WorkerResources: ...
+
+
+@overload
+def resources(ctx: MutableMapping[str, Any], kind: type[_R]) -> _R: ...
+
+
+def resources(ctx: MutableMapping[str, Any], kind: type[CronResources] = WorkerResources) -> CronResources:
+    """The worker's resources from arq's ctx, typed (``kind=CronResources`` for what periodic tasks need)."""
+    found = ctx.get(RESOURCES_KEY)
+    if not isinstance(found, kind):
+        raise RuntimeError(f"arq's ctx holds no {kind.__name__}: the worker's startup did not run")
+    return found
 
 
 def worker_id() -> str:
@@ -36,11 +86,12 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.environ.get('ICP_WORKER_NAME', os.getpid())}"
 
 
-async def open_resources(ctx: dict[str, Any], settings: Settings) -> None:
-    """Fill arq's ctx: database, provider clients, image tools, limiter; closed by close_resources."""
+async def open_resources(ctx: MutableMapping[str, Any], settings: Settings) -> None:
+    """Open the worker's resources (database, provider clients, image tools, feeder) into arq's ctx."""
     ensure_production_secrets(settings)  # a production worker never runs on the public development secrets
     configure_logging()
     logging.getLogger("arq").handlers.clear()  # arq's CLI adds a plain-text handler; keep one JSON stream
+    redis: ArqRedis = ctx["redis"]
     stack = AsyncExitStack()
     engine = create_engine(settings.database)
     stack.push_async_callback(engine.dispose)
@@ -54,21 +105,32 @@ async def open_resources(ctx: dict[str, Any], settings: Settings) -> None:
     stack.callback(executor.shutdown, wait=False, cancel_futures=True)
     me = worker_id()
     beat = asyncio.create_task(
-        presence(ctx["redis"], settings).run(me, settings.worker.heartbeat_interval_s, on_drain=_drain_self)
+        presence(redis, settings).run(me, settings.worker.heartbeat_interval_s, on_drain=_drain_self)
     )
     stack.push_async_callback(_stop, beat)
-    ctx.update(
-        exit_stack=stack,
+    feeder = FeederLoop(
+        Feeder(redis, settings.redis.queue_name, presence(redis, settings), FeederConfig.of(settings)),
+        settings.worker.feed_interval_s,
+    )
+    ctx[RESOURCES_KEY] = WorkerResources(
         settings=settings,
         sessions=create_session_factory(engine),
+        redis=redis,
         worker_id=me,
         lease_ttl=timedelta(seconds=settings.worker.lease_ttl_s),
         secrets=SecretBox(settings.provider.secrets_key.get_secret_value()),
-        provider_clients=ProviderClients(http, ctx["redis"], settings),
+        provider_clients=ProviderClients(http, redis, settings),
         image_tools=ImageTools(fetcher=fetcher, store=store, executor=executor, policy=policy),
-        job_starts=RedisTokenBucket(ctx["redis"]),
-        job_start_spec=BucketSpec.per_minute(settings.rate_limit.job_starts_per_minute),
+        feeder=feeder,
+        exit_stack=stack,
     )
+
+
+def start_feeder(ctx: MutableMapping[str, Any]) -> None:
+    """Start the feeder loop; it is stopped with the worker's other resources."""
+    worker = resources(ctx)
+    worker.feeder.start()
+    worker.exit_stack.push_async_callback(worker.feeder.stop)
 
 
 def _drain_self() -> None:
@@ -83,7 +145,7 @@ async def _stop(task: asyncio.Task[None]) -> None:
         await task
 
 
-async def close_resources(ctx: dict[str, Any]) -> None:
-    stack: AsyncExitStack | None = ctx.get("exit_stack")
-    if stack is not None:
-        await stack.aclose()
+async def close_resources(ctx: MutableMapping[str, Any]) -> None:
+    found = ctx.get(RESOURCES_KEY)
+    if isinstance(found, WorkerResources):
+        await found.exit_stack.aclose()

@@ -19,39 +19,39 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import ImportJob
-from control_plane.domain.errors import DependencyUnavailable, InvalidRequest
+from control_plane.domain.errors import DependencyUnavailable, PermanentJobFailure
+from control_plane.domain.queueing import queue_entry
 from control_plane.integrations.providers.base import (
     PermanentProviderError,
     ProviderDeferred,
     ProviderError,
     RetryableProviderError,
 )
-from control_plane.integrations.queue import ArqJobQueue
 from control_plane.services.execution import JobExecution, LeaseLost
 from control_plane.services.image_ingest import ImageIngest
 from control_plane.services.import_inputs import load_inputs
 from control_plane.services.import_run import ImportRun, Progress
-from control_plane.services.imports import queue_entry
 from workers.heartbeat import Heartbeat
+from workers.resources import WorkerResources
 
 log = structlog.get_logger("workers.runner")
 MIN_DEFER_S = 1.0
 """arq drops this run's payload and queue entry just after the task returns; a job due again sooner
 could be dispatched before that and lose its new entry."""
-PERMANENT = (PermanentProviderError, InvalidRequest)
+PERMANENT = (PermanentProviderError, PermanentJobFailure)
 THROTTLED_STATUS = 429
 Settle = Callable[[JobExecution, ImportJob], Awaitable[Any]]
 
 
 class JobRunner:
-    def __init__(self, ctx: dict[str, Any], job: ImportJob) -> None:
-        self._ctx = ctx
+    def __init__(self, worker: WorkerResources, job: ImportJob) -> None:
+        self._worker = worker
         self._job = job
         self._started = time.monotonic()
         self._log = log.bind(jobId=str(job.id), correlationId=job.correlation_id, attempt=job.attempt_count)
 
     def _execution(self, session: AsyncSession) -> JobExecution:
-        return JobExecution(session, worker_id=self._ctx["worker_id"], lease_ttl=self._ctx["lease_ttl"])
+        return JobExecution(session, worker_id=self._worker.worker_id, lease_ttl=self._worker.lease_ttl)
 
     async def run(self) -> str:
         if self._job.cancel_requested_at is not None:  # cancelled while its last worker was gone
@@ -60,7 +60,7 @@ class JobRunner:
         if self._job.attempt_count > self._job.max_attempts:  # its workers keep dying (e.g. out of memory)
             return await self._fail(f"gave up after {self._job.attempt_count - 1} attempts whose workers died")
         beat = Heartbeat(
-            self._ctx["sessions"], self._execution, self._job.id, self._ctx["settings"].worker.heartbeat_interval_s
+            self._worker.sessions, self._execution, self._job.id, self._worker.settings.worker.heartbeat_interval_s
         )
         try:
             async with beat:
@@ -88,18 +88,18 @@ class JobRunner:
             return await self._retry_or_fail(_reason(exc))
 
     async def _import(self, beat: Heartbeat) -> str:
-        ctx = self._ctx
-        async with ctx["sessions"]() as session:
+        worker = self._worker
+        async with worker.sessions() as session:
             execution = self._execution(session)
-            inputs = await load_inputs(session, self._job, ctx["secrets"])
+            inputs = await load_inputs(session, self._job, worker.secrets)
             include_images = self._job.options.get("include_images", True)
             run = ImportRun(
                 session,
                 job=self._job,
-                client=ctx["provider_clients"](inputs.access),
+                client=worker.provider_clients(inputs.access),
                 rules=inputs.rules,
                 context=inputs.context,
-                images=ImageIngest(ctx["image_tools"], concurrency=ctx["settings"].worker.image_concurrency)
+                images=ImageIngest(worker.image_tools, concurrency=worker.settings.worker.image_concurrency)
                 if include_images
                 else None,
                 execution=execution,
@@ -137,7 +137,7 @@ class JobRunner:
         return "failed"
 
     async def _retry_or_fail(self, reason: str) -> str:
-        delays = self._ctx["settings"].worker.retry_delays_s
+        delays = self._worker.settings.worker.retry_delays_s
         attempt = self._job.attempt_count
         if attempt >= self._job.max_attempts or attempt > len(delays):
             return await self._fail(f"gave up after {attempt} attempts: {reason}")
@@ -154,17 +154,16 @@ class JobRunner:
         worker and outside the fair-share order.)  If Redis is away the job stays QUEUED in
         PostgreSQL and the reconciler files it again.
         """
-        queue = ArqJobQueue(self._ctx["redis"], self._ctx["settings"].redis.queue_name)
         defer = timedelta(seconds=max(delay_s, MIN_DEFER_S))
         try:
-            await queue.requeue_import(queue_entry(self._job), defer_by=defer)
+            await self._worker.queue.file(queue_entry(self._job), defer_by=defer)
         except DependencyUnavailable as exc:
             self._log.warning("job.requeue_failed", error=exc.detail, reconciled_by="the next reconciliation pass")
 
     async def _settle(self, settle: Settle) -> bool:
         """Record the outcome in its own transaction; False if that failed (the lease sweep recovers the job)."""
         try:
-            async with self._ctx["sessions"]() as session:
+            async with self._worker.sessions() as session:
                 await settle(self._execution(session), self._job)
                 await session.commit()
         except LeaseLost:

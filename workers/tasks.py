@@ -13,10 +13,10 @@ from typing import Any
 import structlog
 
 from control_plane.domain.pausing import PAUSE_RECHECK_S
-from control_plane.integrations.queue import ArqJobQueue
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.services.execution import JobExecution
 from control_plane.services.pause_gate import park_if_paused
+from workers.resources import resources
 from workers.runner import JobRunner
 
 log = structlog.get_logger("workers.tasks")
@@ -24,20 +24,18 @@ log = structlog.get_logger("workers.tasks")
 
 async def run_import(ctx: dict[str, Any], job_id: str) -> str:
     """Run one import job; PostgreSQL decides whether it may run at all."""
-    queue_name = ctx["settings"].redis.queue_name
-    state = RedisOpsState(ctx["redis"], queue_name)
+    worker = resources(ctx)
+    state = RedisOpsState(worker.redis, worker.settings.redis.queue_name)
     recheck = timedelta(seconds=PAUSE_RECHECK_S)
-    pause = await park_if_paused(
-        ctx["sessions"], state, ArqJobQueue(ctx["redis"], queue_name), uuid.UUID(job_id), recheck
-    )
+    pause = await park_if_paused(worker.sessions, state, worker.queue, uuid.UUID(job_id), recheck)
     if pause is not None:  # operator pause: back in its line unclaimed, delayed; resume brings it forward again
         log.info("job.paused", jobId=job_id, reason=pause.describe(), delay_s=PAUSE_RECHECK_S)
         return "paused"
-    async with ctx["sessions"]() as session:
-        execution = JobExecution(session, worker_id=ctx["worker_id"], lease_ttl=ctx["lease_ttl"])
+    async with worker.sessions() as session:
+        execution = JobExecution(session, worker_id=worker.worker_id, lease_ttl=worker.lease_ttl)
         job = await execution.claim(uuid.UUID(job_id))
         await session.commit()
     if job is None:
         log.info("job.skipped", jobId=job_id, reason="not waiting (cancelled, finished or held by a live worker)")
         return "skipped"
-    return await JobRunner(ctx, job).run()
+    return await JobRunner(worker, job).run()

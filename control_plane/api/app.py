@@ -24,7 +24,7 @@ from control_plane.api.dependencies import (
 )
 from control_plane.api.headers import add_security_headers
 from control_plane.api.problem_docs import document_problems
-from control_plane.api.problems import EXCEPTION_HANDLERS
+from control_plane.api.problems import EXCEPTION_HANDLERS, PROBLEM_DETAILS
 from control_plane.api.request_db import CloseRequestDatabase
 from control_plane.api.routes.health import live, ready
 from control_plane.api.routes.imports import ImportController
@@ -38,7 +38,7 @@ from control_plane.api.routes.ops_reports import OpsReportsController
 from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.domain.principals import Access
 from control_plane.integrations.providers import ProviderClients, create_http_client
-from control_plane.integrations.queue import ArqJobQueue, create_redis
+from control_plane.integrations.queue import RedisWorkQueue, create_redis
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.integrations.secrets import SecretBox
 from control_plane.logging import configure_logging
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.engine = engine
         app.state.sessions = create_session_factory(engine)
         app.state.redis = redis
-        app.state.queue = ArqJobQueue(redis, settings.redis.queue_name)
+        app.state.queue = RedisWorkQueue(redis, settings.redis.queue_name)
         app.state.ops_state = RedisOpsState(redis, settings.redis.queue_name)
         app.state.secrets = SecretBox(settings.provider.secrets_key.get_secret_value())
         app.state.provider_clients = ProviderClients(http, redis, settings)
@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[CloseRequestDatabase()],  # the request's one database connection goes back, errors included
         before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[PROBLEM_DETAILS],  # problem documents for every mapped error (control_plane.api.problems)
         request_max_body_size=settings.api.max_body_bytes,
         cors_config=CORSConfig(allow_origins=[]),
         debug=settings.api.debug,

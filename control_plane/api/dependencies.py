@@ -11,7 +11,7 @@ from control_plane.api.access import authenticated
 from control_plane.api.request_db import request_session
 from control_plane.domain.principals import Principal
 from control_plane.integrations.providers.base import ProviderClientFactory
-from control_plane.integrations.queue import ArqJobQueue
+from control_plane.integrations.queue import RedisWorkQueue
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.integrations.secrets import SecretBox
 from control_plane.services.admission import AdmissionService, admission_policy
@@ -26,8 +26,8 @@ async def provide_db_session(request: Request[object, object, State]) -> AsyncSe
     return await request_session(request)
 
 
-def provide_queue(state: State) -> ArqJobQueue:
-    queue: ArqJobQueue = state.queue
+def provide_queue(state: State) -> RedisWorkQueue:
+    queue: RedisWorkQueue = state.queue
     return queue
 
 
@@ -63,7 +63,7 @@ def provide_principal(request: Request[object, object, State]) -> Principal:
 
 DbSession = NamedDependency[AsyncSession]
 """Handler parameter `db_session`: the request's session."""
-Queue = NamedDependency[ArqJobQueue]
+Queue = NamedDependency[RedisWorkQueue]
 """Handler parameter `queue`: the arq queue adapter."""
 Caller = NamedDependency[Principal]
 """Handler parameter `principal`: the authenticated caller."""

@@ -39,12 +39,12 @@ class Problem(msgspec.Struct, omit_defaults=True):
 
 
 _WHY: dict[int, str] = {
-    400: "The request is malformed: a parameter or the body fails validation (`errors` names each field).",
+    400: "The request does not decode into the declared parameters or body (`errors` names each field).",
     401: "No credential, or one that is unknown, revoked, expired or badly signed.",
     403: "The credential's role may not use this operation (a viewer may not change anything).",
     404: "No such resource for this caller (another company's resource is a 404 too).",
     409: "The resource's state does not allow this, or a storage quota is full.",
-    422: "The request is well formed but names something invalid (e.g. an unknown integration).",
+    422: "The request decodes but our rules reject it (e.g. an unknown integration, an invalid mapping).",
     429: "The company's rate limit or a concurrency cap is spent; retry after `Retry-After` seconds.",
     500: "An unexpected error; it has been logged and nothing about it is disclosed.",
     503: "A dependency is unavailable or the queue sheds load; retry after `Retry-After` seconds.",

@@ -76,3 +76,16 @@ class AdmissionRejected(DependencyUnavailable):
         super().__init__("queue", detail)
         self.queue_tier = queue_tier
         self.retry_after_s = retry_after_s
+
+
+class PermanentJobFailure(Exception):
+    """A stored job that cannot run as stored: fail it at once, without spending its retries.
+
+    Its integration was deleted or disabled, its credential cannot be opened, or the mapping in force is
+    invalid; no retry can change that.  Workers raise and catch it; it is not a client error, so the API
+    never maps it to a response.
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail

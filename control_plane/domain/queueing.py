@@ -9,12 +9,45 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Literal
+from enum import IntEnum, StrEnum
+from typing import Protocol
 
 from control_plane.domain.principals import Tier
 
-RequeueOutcome = Literal["requeued", "enqueued"]
-"""``requeued``: the queue still held the job and it was put back in line; ``enqueued``: it was written anew."""
+
+class FileOutcome(StrEnum):
+    """What filing a job in its company's line found (the value is what job events record)."""
+
+    REQUEUED = "requeued"
+    """Some queue (a dispatcher line, or arq) still held the job; it was put back in line."""
+    ENQUEUED = "enqueued"
+    """No queue held it; it was written anew."""
+
+
+class DispatchOutcome(IntEnum):
+    """The answer of the dispatch script (its integer replies, mapped once where the script is called)."""
+
+    DISPATCHED = 1
+    """The line's head is on arq's queue, due now: one worker slot is filled."""
+    ALREADY_IN_ARQ = 2
+    """arq already held the job: it left the line and runs without filling a new slot."""
+    HEAD_CHANGED = 0
+    """The line's head changed under the pick (a cancel, a requeue): pick again."""
+    LINE_EMPTY = -1
+    """The line was empty; its company left the rotation."""
+
+
+class FiledJob(Protocol):
+    """What the dispatcher needs of a stored job to file it."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def company_id(self) -> uuid.UUID: ...
+
+    @property
+    def tier(self) -> Tier: ...
 
 
 @dataclass(frozen=True)
@@ -59,3 +92,9 @@ class QueueState:
             "in_progress": self.in_progress,
             "in_dispatcher": self.in_dispatcher,
         }
+
+
+def queue_entry(job: FiledJob, *, resumed: bool = False) -> QueueEntry:
+    """The job as the fair dispatcher files it: in its company's line (at its head if ``resumed``), in its tier's
+    rotation."""
+    return QueueEntry(job.id, job.company_id, job.tier, resumed)

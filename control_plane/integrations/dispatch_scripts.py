@@ -107,7 +107,7 @@ DISPATCH_LUA = (
 -- KEYS: jobs, line, rotation, state, arq job, arq queue, arq result, arq retry
 -- ARGV: job, arq payload, payload TTL ms, tier, company, then pairs of tier, credit.
 -- Returns 1 dispatched, 2 arq already held it (taken off the line), 0 the line's head changed,
--- -1 the line was empty (its company left the rotation).
+-- -1 the line was empty (its company left the rotation): control_plane.domain.queueing.DispatchOutcome.
 local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
 if not head then
   redis.call('ZREM', KEYS[3], ARGV[5])
@@ -131,8 +131,3 @@ return 1
 """
 )
 """Take a line's head job and put it on arq's queue, due now, under its own id."""
-
-RELEASE_LOCK_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""

@@ -22,7 +22,7 @@ from arq.utils import timestamp_ms
 from control_plane.domain.fair_share import TIER_ORDER
 from control_plane.domain.jobs import IMPORT_TASK_NAME
 from control_plane.domain.principals import Tier
-from control_plane.domain.queueing import QueueEntry
+from control_plane.domain.queueing import DispatchOutcome, QueueEntry
 from control_plane.integrations import dispatch_scripts
 from control_plane.integrations.redis_state._scripts import text
 
@@ -119,8 +119,8 @@ class FairDispatcher:
         members = await self._redis.zrange(self.line_key(company), 0, 0)
         return text(members[0]) if members else None
 
-    async def dispatch(self, job: str, company: str, tier: Tier, credits: dict[Tier, int]) -> int:
-        """Move ``job`` (its line's head) into arq due now; see DISPATCH_LUA for the answer codes."""
+    async def dispatch(self, job: str, company: str, tier: Tier, credits: dict[Tier, int]) -> DispatchOutcome:
+        """Move ``job`` (its line's head) into arq due now; the script's integer answer is mapped here, once."""
         payload = serialize_job(
             IMPORT_TASK_NAME, (job,), {}, None, timestamp_ms(), serializer=self._redis.job_serializer
         )
@@ -135,7 +135,8 @@ class FairDispatcher:
             retry_key_prefix + job,
         ]
         pairs = [value for t in TIER_ORDER for value in (t.value, credits.get(t, 0))]
-        return int(await self._dispatch(keys=keys, args=[job, payload, expires_extra_ms, tier.value, company, *pairs]))
+        reply = await self._dispatch(keys=keys, args=[job, payload, expires_extra_ms, tier.value, company, *pairs])
+        return DispatchOutcome(int(reply))
 
     async def counts(self) -> DispatcherCounts:
         async with self._redis.pipeline(transaction=False) as pipe:

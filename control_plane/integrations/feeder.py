@@ -2,8 +2,11 @@
 
 arq's queue is kept no longer than the free slots, so which job runs next is
 decided by the fair-share policy at the last moment, not by arrival order.
-Every worker runs a feeder loop; a short Redis lock lets one of them feed at a
-time (the tier credits are read and written by the holder only).  The
+Every worker runs a feeder loop; a short Redis lock (redis-py's ``Lock``: a
+token set only if absent, with a TTL, released only by its owner) lets one of
+them feed at a time (the tier credits are read and written by the holder only).
+A pass is far shorter than the TTL, so the lock is not renewed; a holder that
+dies mid-pass blocks the others until it lapses.  The
 queue-wide job-start limit is spent here, one token per job handed to arq.
 """
 
@@ -11,25 +14,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from dataclasses import dataclass
 
 import structlog
 from arq.connections import ArqRedis
+from redis.exceptions import LockNotOwnedError
 
 from control_plane.domain.errors import DependencyUnavailable
 from control_plane.domain.fair_share import TierWeights, pick_next
 from control_plane.domain.pausing import PauseScope
+from control_plane.domain.queueing import DispatchOutcome
 from control_plane.domain.ratelimit import JOB_STARTS_KEY, BucketSpec
-from control_plane.integrations import dispatch_scripts
 from control_plane.integrations.dispatcher import FairDispatcher
 from control_plane.integrations.metrics.presence import WorkerPresence
 from control_plane.integrations.redis_state._scripts import REDIS_ERRORS
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.integrations.redis_state.token_bucket import RedisTokenBucket
+from control_plane.settings import Settings
 
 log = structlog.get_logger("control_plane.feeder")
-LOCK_TTL_MS = 10_000
+LOCK_TTL_S = 10.0
 _MAX_RACES = 20
 """Lines that changed under a pick (a cancel, a requeue) before a pass gives up until the next one."""
 
@@ -49,6 +53,14 @@ class FeederConfig:
     start_spec: BucketSpec
     weights: TierWeights
 
+    @classmethod
+    def of(cls, settings: Settings) -> FeederConfig:
+        return cls(
+            slots_per_worker=settings.worker.concurrency,
+            start_spec=BucketSpec.per_minute(settings.rate_limit.job_starts_per_minute),
+            weights=TierWeights(),
+        )
+
 
 class Feeder:
     def __init__(self, redis: ArqRedis, queue_name: str, presence: WorkerPresence, config: FeederConfig) -> None:
@@ -60,7 +72,6 @@ class Feeder:
         self._ops = RedisOpsState(redis, queue_name)
         self._starts = RedisTokenBucket(redis)
         self._lock_key = f"{self.dispatcher.prefix}:feeder"
-        self._release = redis.register_script(dispatch_scripts.RELEASE_LOCK_LUA)
 
     async def free_slots(self) -> int:
         """Live workers' slots minus arq entries due now (arq keeps a running job in its queue until it ends)."""
@@ -72,14 +83,15 @@ class Feeder:
 
     async def feed_once(self) -> FeedReport:
         """One pass under the feeder lock; Redis errors surface as DependencyUnavailable."""
-        token = secrets.token_hex(8)
+        lock = self._redis.lock(self._lock_key, timeout=LOCK_TTL_S, blocking=False, thread_local=False)
         try:
-            if not await self._redis.set(self._lock_key, token, nx=True, px=LOCK_TTL_MS):
+            if not await lock.acquire():
                 return FeedReport(skipped="another feeder is feeding")
             try:
                 return await self._feed()
             finally:
-                await self._release(keys=[self._lock_key], args=[token])
+                with contextlib.suppress(LockNotOwnedError):  # it lapsed mid-pass: no longer ours to drop
+                    await lock.release()
         except REDIS_ERRORS as exc:
             raise DependencyUnavailable("redis", f"dispatcher unavailable: {exc}") from exc
 
@@ -100,9 +112,9 @@ class Feeder:
             if head is not None and not (await self._starts.acquire(JOB_STARTS_KEY, self._config.start_spec)).allowed:
                 return FeedReport(fed, free, promoted, skipped="job-start limit reached")
             outcome = await self.dispatcher.dispatch(head or "", pick.company, pick.tier, pick.credits)
-            if outcome == 1:
+            if outcome is DispatchOutcome.DISPATCHED:
                 fed += 1
-            elif outcome != 2:  # 2: arq already held it; it will run without a new slot being filled
+            elif outcome is not DispatchOutcome.ALREADY_IN_ARQ:  # that one runs without a new slot being filled
                 races += 1
         return FeedReport(fed, max(free, 0), promoted)
 
@@ -124,3 +136,27 @@ class Feeder:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=every_s)
             wake.clear()
+
+
+class FeederLoop:
+    """A worker's feeder task: runs for the worker's life, woken early whenever one of its jobs ends."""
+
+    def __init__(self, feeder: Feeder, every_s: float) -> None:
+        self._feeder = feeder
+        self._every_s = every_s
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._feeder.run(self._every_s, self._wake))
+
+    def wake(self) -> None:
+        """A slot is free: fill it now rather than at the next tick."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task

@@ -18,11 +18,11 @@ from redis.asyncio import Connection, ConnectionPool, SSLConnection
 from redis.exceptions import RedisError
 
 from control_plane.domain.errors import DependencyUnavailable
-from control_plane.domain.queueing import QueueEntry, QueueState, RequeueOutcome
+from control_plane.domain.queueing import FileOutcome, QueueEntry, QueueState
 from control_plane.integrations.dispatcher import ARQ_JOB_KEY_PREFIX, FairDispatcher
 from control_plane.settings import RedisSettings
 
-__all__ = ["ARQ_JOB_KEY_PREFIX", "ArqJobQueue", "create_redis"]
+__all__ = ["ARQ_JOB_KEY_PREFIX", "RedisWorkQueue", "create_redis"]
 
 
 def create_redis(settings: RedisSettings) -> ArqRedis:
@@ -44,27 +44,26 @@ def _unavailable(exc: BaseException) -> DependencyUnavailable:
     return DependencyUnavailable("redis", f"queue unavailable: {exc}")
 
 
-class ArqJobQueue:
-    """Files import jobs in the fair dispatcher under the job's own id."""
+class RedisWorkQueue:
+    """The work queue port in Redis: files import jobs in the fair dispatcher under the job's own id."""
 
     def __init__(self, redis: ArqRedis, queue_name: str) -> None:
         self._redis = redis
         self._queue_name = queue_name
         self.dispatcher = FairDispatcher(redis, queue_name)
 
-    async def requeue_import(self, entry: QueueEntry, *, defer_by: timedelta | None = None) -> RequeueOutcome:
-        """Put the job in its company's line (or delayed by ``defer_by``) whatever state the queue left it in.
+    async def file(self, entry: QueueEntry, *, defer_by: timedelta | None = None) -> FileOutcome:
+        """File the job in its company's line (or delayed by ``defer_by``) whatever state the queue left it in.
 
         One Lua script takes the job out of arq if arq still holds it (payload, place in line, a dead
         worker's in-progress marker, a stale result or retry counter: arq key layout pinned at 0.28) and
-        files it in the dispatcher; a job already in its line keeps its place.  ``requeued`` means some
-        queue still held the job, ``enqueued`` that it was written anew.
+        files it in the dispatcher; a job already in its line keeps its place.
         """
         try:
             held = await self.dispatcher.file(entry, defer_by=defer_by)
         except (RedisError, OSError) as exc:
             raise _unavailable(exc) from exc
-        return "requeued" if held else "enqueued"
+        return FileOutcome.REQUEUED if held else FileOutcome.ENQUEUED
 
     async def queue_state(self, job_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, QueueState]:
         """What the dispatcher and arq hold for each job."""

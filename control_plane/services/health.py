@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.health import ping
 from control_plane.domain.errors import DependencyUnavailable
-from control_plane.services.ports import JobQueue
+from control_plane.services.ports import WorkQueue
 
 CHECK_TIMEOUT_S = 3.0
 
@@ -31,7 +31,7 @@ async def _check_database(sessions: async_sessionmaker[AsyncSession]) -> Depende
     return DependencyCheck("database", True, "ok")
 
 
-async def _check_queue(queue: JobQueue) -> DependencyCheck:
+async def _check_queue(queue: WorkQueue) -> DependencyCheck:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
             await queue.ping()
@@ -40,5 +40,5 @@ async def _check_queue(queue: JobQueue) -> DependencyCheck:
     return DependencyCheck("redis", True, "ok")
 
 
-async def check_readiness(sessions: async_sessionmaker[AsyncSession], queue: JobQueue) -> list[DependencyCheck]:
+async def check_readiness(sessions: async_sessionmaker[AsyncSession], queue: WorkQueue) -> list[DependencyCheck]:
     return list(await asyncio.gather(_check_database(sessions), _check_queue(queue)))

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
 from control_plane.db.repositories.catalog import PendingImage, StoredImage
 from control_plane.domain.images import ImagePolicy, ImageRejected, original_key, thumbnail_key
 from control_plane.integrations.images import S3ImageStore, SafeImageFetcher, process_image
@@ -64,16 +66,29 @@ class ImageIngest:
     async def _bounded(self, image: PendingImage) -> tuple[StoredImage, int] | str:
         """A dropped connection or a 429/5xx is tried again (the slot is freed while waiting)."""
         policy = self._tools.policy
-        for attempt in range(1, policy.download_attempts + 1):
+        tries = 0
+
+        async def once() -> tuple[StoredImage, int]:
+            nonlocal tries
+            tries += 1
             async with self._slots:
-                try:
-                    return await self._one(image)
-                except ImageRejected as exc:
-                    if attempt == policy.download_attempts or not exc.worth_retrying_now:
-                        suffix = f" (after {attempt} tries)" if attempt > 1 else ""
-                        return f"{exc.reason.value}: {exc.detail}{suffix}"
-            await asyncio.sleep(policy.retry_delay_s(attempt))
-        raise AssertionError("unreachable: the last attempt returns")
+                return await self._one(image)
+
+        def pause(state: RetryCallState) -> float:
+            return policy.retry_delay_s(state.attempt_number)
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_worth_retrying_now),
+            stop=stop_after_attempt(policy.download_attempts),
+            wait=pause,
+            reraise=True,
+        )
+        try:
+            stored: tuple[StoredImage, int] = await retrying(once)
+        except ImageRejected as exc:
+            suffix = f" (after {tries} tries)" if tries > 1 else ""
+            return f"{exc.reason.value}: {exc.detail}{suffix}"
+        return stored
 
     async def _one(self, image: PendingImage) -> tuple[StoredImage, int]:
         tools = self._tools
@@ -86,6 +101,10 @@ class ImageIngest:
         await put_image(tools.store, keys, fetched.data, processed.content_type, processed.thumbnail_jpeg)
         charged = len(fetched.data) + len(processed.thumbnail_jpeg)
         return _stored(image, processed, keys, len(fetched.data)), charged
+
+
+def _worth_retrying_now(exc: BaseException) -> bool:
+    return isinstance(exc, ImageRejected) and exc.worth_retrying_now
 
 
 async def put_image(

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import ImportJob
 from control_plane.db.repositories import IntegrationRepository
-from control_plane.domain.errors import InvalidRequest
+from control_plane.domain.errors import InvalidRequest, PermanentJobFailure
 from control_plane.domain.mapping import RuleSet
 from control_plane.domain.principals import Principal, Role
 from control_plane.integrations.providers.base import IntegrationAccess
@@ -29,10 +29,13 @@ class ImportInputs:
 
 
 async def load_inputs(session: AsyncSession, job: ImportJob, secrets: SecretBox) -> ImportInputs:
-    """Raises InvalidRequest (a permanent failure) for a deleted/disabled integration or a broken mapping."""
+    """Raises PermanentJobFailure for a deleted/disabled integration, an unusable credential or a broken mapping."""
     integration = await IntegrationRepository(session).get(job.integration_id, company_scope=job.company_id)
     if integration is None or not integration.enabled:
-        raise InvalidRequest("the job's integration no longer exists or is disabled", field="integration_id")
-    access = open_access(integration, secrets)
-    rules = await MappingService(session, actor=SYSTEM).rule_set(job.provider, job.company_id)
+        raise PermanentJobFailure("the job's integration no longer exists or is disabled")
+    try:
+        access = open_access(integration, secrets)
+        rules = await MappingService(session, actor=SYSTEM).rule_set(job.provider, job.company_id)
+    except InvalidRequest as exc:  # the services' own checks, said to a job instead of a client
+        raise PermanentJobFailure(exc.detail) from exc
     return ImportInputs(access, rules, mapping_context(access.account_settings))

@@ -33,18 +33,12 @@ from control_plane.domain.idempotency import request_fingerprint
 from control_plane.domain.jobs import JobStatus, ensure_transition, is_cancellable, is_retryable
 from control_plane.domain.pagination import Keyset, decode_cursor, encode_cursor
 from control_plane.domain.principals import Principal
-from control_plane.domain.queueing import QueueEntry
+from control_plane.domain.queueing import queue_entry
 from control_plane.services.limits import check_import_quota
-from control_plane.services.ports import Admitter, JobQueue
+from control_plane.services.ports import Admitter, WorkQueue
 from control_plane.settings import LimitSettings
 
 DEFAULT_MAX_ATTEMPTS = 4  # REQ-QUEUE-2: the first run plus 3 retries
-
-
-def queue_entry(job: ImportJob, *, resumed: bool = False) -> QueueEntry:
-    """The job as the fair dispatcher files it: in its company's line (at its head if ``resumed``), in its tier's
-    rotation."""
-    return QueueEntry(job.id, job.company_id, job.tier, resumed)
 
 
 @dataclass(frozen=True)
@@ -63,7 +57,9 @@ class Submission:
 
 
 @dataclass(frozen=True)
-class EnqueueOutcome:
+class Filing:
+    """What became of a job handed to the work queue: filed (``enqueued``) or kept PENDING, and why."""
+
     job: ImportJob
     enqueued: bool
     message: str
@@ -150,30 +146,30 @@ class ImportService:
             raise IdempotencyMismatch("this Idempotency-Key was used for a different request", field="Idempotency-Key")
         return existing
 
-    async def dispatch(self, submission: Submission, queue: JobQueue) -> EnqueueOutcome:
-        """Act on admission for a committed new job: hold it (paused), defer it, or enqueue it now."""
+    async def file_submission(self, submission: Submission, queue: WorkQueue) -> Filing:
+        """Act on admission for a committed new job: hold it (paused), file it delayed, or file it now."""
         job, decision = submission.job, submission.decision
         if decision is not None and decision.outcome is Outcome.HELD:
             await self._event(job, "held", message=decision.reason, data=decision.as_dict())
-            return EnqueueOutcome(job, enqueued=False, message=decision.reason)
+            return Filing(job, enqueued=False, message=decision.reason)
         if decision is not None and decision.outcome is Outcome.DEFERRED:
-            return await self.enqueue(job, queue, defer_by=timedelta(seconds=decision.defer_s), note=decision.reason)
-        return await self.enqueue(job, queue)
+            return await self.file(job, queue, defer_by=timedelta(seconds=decision.defer_s), note=decision.reason)
+        return await self.file(job, queue)
 
-    async def enqueue(
-        self, job: ImportJob, queue: JobQueue, *, defer_by: timedelta | None = None, note: str | None = None
-    ) -> EnqueueOutcome:
-        """Hand a committed PENDING job to the queue, then mark it QUEUED (caller commits).
+    async def file(
+        self, job: ImportJob, queue: WorkQueue, *, defer_by: timedelta | None = None, note: str | None = None
+    ) -> Filing:
+        """File a committed PENDING job in the work queue, then mark it QUEUED (caller commits).
 
         ``defer_by`` makes it due later (backpressure); ``note`` says why, on the timeline and in the answer.
         """
         try:
-            # requeue, not enqueue: a retried job may still have arq's result of its last run,
-            # over which a plain enqueue would silently do nothing.
-            await queue.requeue_import(queue_entry(job), defer_by=defer_by)
+            # filing takes the job out of arq first: a retried job may still have arq's result of its
+            # last run, over which a plain arq enqueue would silently do nothing.
+            await queue.file(queue_entry(job), defer_by=defer_by)
         except DependencyUnavailable as exc:
             await self._event(job, "enqueue_failed", message=exc.detail)
-            return EnqueueOutcome(
+            return Filing(
                 job,
                 enqueued=False,
                 message=(
@@ -190,7 +186,7 @@ class ImportService:
                 moved, "queued", from_status=JobStatus.PENDING, to_status=JobStatus.QUEUED, message=note, data=data
             )
             job = moved
-        return EnqueueOutcome(job, enqueued=True, message=f"the job is queued; {note}" if note else "the job is queued")
+        return Filing(job, enqueued=True, message=f"the job is queued; {note}" if note else "the job is queued")
 
     async def get(self, job_id: uuid.UUID) -> ImportJob:
         job = await self._jobs.get(job_id, company_scope=self._actor.company_scope())

@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from control_plane.db.repositories import CompanyRepository, MappingRepository
 from control_plane.domain.errors import InvalidRequest, NotFound
 from control_plane.domain.mapping import (
+    CompiledMapping,
     FieldError,
     MappingErrors,
     ProviderCallFailed,
     RuleSet,
-    apply,
+    compile_rules,
     default_rule_set,
     parse_rules,
 )
@@ -98,7 +99,8 @@ class MappingService:
         rule_set = parse_rules(rules) if rules is not None else await self.rule_set(access.provider, company)
         products = await _first_products(client, access.provider, limit)
         context = mapping_context(access.account_settings)
-        return [_preview_item(rule_set, product, context) for product in products]
+        mapping = compile_rules(rule_set)  # what an import with these rules would run
+        return [_preview_item(mapping, product, context) for product in products]
 
     async def _company(self, company_id: uuid.UUID | None) -> uuid.UUID:
         """A vendor's own company; the company an operator names (which must exist)."""
@@ -131,8 +133,8 @@ async def _first_products(client: ProviderClient, provider: Provider, limit: int
     return found[:limit]
 
 
-def _preview_item(rule_set: RuleSet, product: SourceProduct, context: Mapping[str, Any]) -> PreviewItem:
-    result = apply(rule_set, product.payload, context)
+def _preview_item(mapping: CompiledMapping, product: SourceProduct, context: Mapping[str, Any]) -> PreviewItem:
+    result = mapping(product.payload, context)
     if isinstance(result, MappingErrors):
         return PreviewItem(product.external_id, product.payload, None, list(result.errors))
     return PreviewItem(product.external_id, product.payload, result.as_dict(), [])

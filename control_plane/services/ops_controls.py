@@ -23,10 +23,11 @@ from control_plane.domain.jobs import JobStatus
 from control_plane.domain.pausing import Pause, PauseScope, PauseTarget
 from control_plane.domain.principals import Principal, Role
 from control_plane.domain.providers import Provider
+from control_plane.domain.queueing import queue_entry
 from control_plane.integrations.metrics.presence import WorkerPresence
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
-from control_plane.services.imports import ImportService, queue_entry
-from control_plane.services.ports import JobQueue
+from control_plane.services.imports import ImportService
+from control_plane.services.ports import WorkQueue
 
 BATCH_LIMIT = 1000
 """Most jobs one resume or retry-dead call touches; call again for the rest."""
@@ -62,7 +63,7 @@ class OpsService:
         await self._audit("pause", where.key, {"reason": reason})
         return pause
 
-    async def resume(self, scope: str, target: str | None, reason: str, queue: JobQueue) -> Resumed:
+    async def resume(self, scope: str, target: str | None, reason: str, queue: WorkQueue) -> Resumed:
         """Lift the pause and bring the scope's waiting jobs forward (paused ones were deferred)."""
         where = await self._target(scope, target)
         was_paused = await self._state.resume(where)
@@ -85,10 +86,10 @@ class OpsService:
         await self._audit("retry_dead", None, {**scope, "count": len(jobs)})
         return jobs
 
-    async def enqueue_all(self, jobs: Sequence[ImportJob], queue: JobQueue) -> int:
+    async def enqueue_all(self, jobs: Sequence[ImportJob], queue: WorkQueue) -> int:
         """Enqueue committed PENDING jobs; those the queue cannot take now are left to the reconciler."""
         imports = ImportService(self._session, actor=self._actor)
-        return sum([(await imports.enqueue(job, queue)).enqueued for job in jobs])
+        return sum([(await imports.file(job, queue)).enqueued for job in jobs])
 
     async def recent_jobs(self, limit: int) -> Sequence[ImportJob]:
         return await JobRepository(self._session).list(JobFilter(company_scope=None), after=None, limit=limit)
@@ -106,7 +107,7 @@ class OpsService:
             raise NotFound("company not found")
         return where
 
-    async def _requeue_waiting(self, where: PauseTarget, queue: JobQueue) -> int:
+    async def _requeue_waiting(self, where: PauseTarget, queue: WorkQueue) -> int:
         company = uuid.UUID(where.target) if where.scope is PauseScope.COMPANY and where.target else None
         provider = Provider(where.target) if where.scope is PauseScope.PROVIDER and where.target else None
         waiting = [JobStatus.PENDING, JobStatus.QUEUED]
@@ -119,9 +120,9 @@ class OpsService:
             if job is None or job.status not in waiting:
                 continue
             if job.status is JobStatus.PENDING:
-                count += (await imports.enqueue(job, queue)).enqueued
+                count += (await imports.file(job, queue)).enqueued
             else:
-                await queue.requeue_import(queue_entry(job))
+                await queue.file(queue_entry(job))
                 count += 1
         return count
 

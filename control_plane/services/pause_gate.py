@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from control_plane.db.models import ImportJob
 from control_plane.db.repositories import JobRepository
 from control_plane.domain.pausing import Pause, blocking
+from control_plane.domain.queueing import queue_entry
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
-from control_plane.services.imports import queue_entry
-from control_plane.services.ports import JobQueue
+from control_plane.services.ports import WorkQueue
 
 
 async def _holding(
@@ -38,7 +38,7 @@ async def _holding(
 async def park_if_paused(
     sessions: async_sessionmaker[AsyncSession],
     state: RedisOpsState,
-    queue: JobQueue,
+    queue: WorkQueue,
     job_id: uuid.UUID,
     recheck: timedelta,
 ) -> Pause | None:
@@ -47,5 +47,5 @@ async def park_if_paused(
     if held is None:
         return None
     pause, job = held
-    await queue.requeue_import(queue_entry(job), defer_by=recheck)
+    await queue.file(queue_entry(job), defer_by=recheck)
     return pause

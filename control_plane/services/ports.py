@@ -10,11 +10,13 @@ from typing import Protocol
 from control_plane.domain.backpressure import Decision
 from control_plane.domain.principals import Tier
 from control_plane.domain.providers import Provider
-from control_plane.domain.queueing import QueueEntry, QueueState, RequeueOutcome
+from control_plane.domain.queueing import FileOutcome, QueueEntry, QueueState
 
 
-class JobQueue(Protocol):
-    async def requeue_import(self, entry: QueueEntry, *, defer_by: timedelta | None = None) -> RequeueOutcome:
+class WorkQueue(Protocol):
+    """The work queue along submit → file → dispatch → run: services file jobs; the feeder dispatches them."""
+
+    async def file(self, entry: QueueEntry, *, defer_by: timedelta | None = None) -> FileOutcome:
         """Put the job in its company's line (or delayed) whatever state the queue left it in."""
         ...
 

@@ -19,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import ImportJob
 from control_plane.db.repositories import JobRepository
+from control_plane.db.repositories.leases import LeaseRepository
 from control_plane.domain.errors import DependencyUnavailable
 from control_plane.domain.jobs import TERMINAL_STATUSES, JobStatus
 from control_plane.domain.pagination import Keyset
-from control_plane.domain.queueing import QueueState
-from control_plane.services.imports import queue_entry
-from control_plane.services.ports import JobQueue
+from control_plane.domain.queueing import QueueState, queue_entry
+from control_plane.services.ports import WorkQueue
 
 DEFAULT_ACTOR = "reconciler"
 T = TypeVar("T")
@@ -86,7 +86,7 @@ class Reconciler:
     def __init__(
         self,
         session: AsyncSession,
-        queue: JobQueue,
+        queue: WorkQueue,
         *,
         actor: str = DEFAULT_ACTOR,
         pending_grace_s: float,
@@ -96,6 +96,7 @@ class Reconciler:
             raise ValueError("batch_size must be at least 1")
         self._session = session
         self._jobs = JobRepository(session)
+        self._leases = LeaseRepository(session)
         self._queue = queue
         self._actor = actor
         self._grace = timedelta(seconds=pending_grace_s)
@@ -120,7 +121,7 @@ class Reconciler:
     async def _run(self, now: datetime | None, steps: Sequence[_Step]) -> ReconcileReport:
         report = ReconcileReport()
         if now is None:
-            now = await self._jobs.database_now()
+            now = await self._leases.database_now()
         try:
             await self._redis(self._queue.ping())
             for step in steps:
@@ -136,7 +137,7 @@ class Reconciler:
             raise _RedisAway from exc
 
     async def _expire_leases(self, now: datetime, report: ReconcileReport) -> None:
-        for job in await self._jobs.expired_leases(now, limit=self._batch):
+        for job in await self._leases.expired(now, limit=self._batch):
             if await self._hand_back(job, now):
                 report.leases_expired += 1
 
@@ -145,11 +146,11 @@ class Reconciler:
         lease = _Lease.of(job)  # the update below refreshes ``job`` in place, clearing the worker
         savepoint = await self._session.begin_nested()
         try:
-            moved = await self._jobs.release_expired_lease(
+            moved = await self._leases.release_expired(
                 job.id, worker_id=lease.worker_id, now=now, to=JobStatus.QUEUED, queued_at=now
             )
             if moved is not None:  # else renewed, finished or already swept
-                outcome = await self._redis(self._queue.requeue_import(queue_entry(job, resumed=True)))
+                outcome = await self._redis(self._queue.file(queue_entry(job, resumed=True)))
                 await self._jobs.add_event(
                     job.id,
                     kind="reconcile.lease_expired",
@@ -181,7 +182,7 @@ class Reconciler:
                 report.requeued += 1
 
     async def _requeue(self, job: ImportJob, state: QueueState) -> None:
-        outcome = await self._redis(self._queue.requeue_import(queue_entry(job)))
+        outcome = await self._redis(self._queue.file(queue_entry(job)))
         await self._jobs.add_event(
             job.id,
             kind="reconcile.requeued",
@@ -200,7 +201,7 @@ class Reconciler:
 
     async def _enqueue(self, job: ImportJob, state: QueueState, now: datetime) -> bool:
         """Queue first, then PENDING → QUEUED: a worker may claim from either state meanwhile."""
-        outcome = await self._redis(self._queue.requeue_import(queue_entry(job)))
+        outcome = await self._redis(self._queue.file(queue_entry(job)))
         moved = await self._jobs.move(job.id, allowed_from=[JobStatus.PENDING], to=JobStatus.QUEUED, queued_at=now)
         if moved is None:  # claimed or cancelled meanwhile; a worker will skip the queue entry
             return False

@@ -1,7 +1,7 @@
 """Figure 3: peak resident memory of a real worker process importing a 10,000-product shop.
 
 The job goes the production way: written by ``ImportService``, queued by
-``ArqJobQueue``, claimed and run by the worker; PostgreSQL is polled until it
+``RedisWorkQueue``, claimed and run by the worker; PostgreSQL is polled until it
 says the job is finished.  ``VmRSS`` is sampled all along and the kernel's
 own peak (``VmHWM``) is read before the worker is stopped.
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from control_plane.db.models import ImportJob
 from control_plane.domain.jobs import JobStatus
-from control_plane.integrations.queue import ArqJobQueue
+from control_plane.integrations.queue import RedisWorkQueue
 from control_plane.services.imports import ImportService
 from loadtests.bench.context import OPERATOR, BenchContext, BenchShop
 from loadtests.bench.pipeline_products import submit
@@ -39,8 +39,8 @@ async def enqueue(ctx: BenchContext, shop: BenchShop) -> uuid.UUID:
     job_id = await submit(ctx, shop, {})
     async with ctx.sessions() as session:
         service = ImportService(session, actor=OPERATOR)
-        outcome = await service.enqueue(
-            await service.get(job_id), ArqJobQueue(ctx.redis, ctx.settings.redis.queue_name)
+        outcome = await service.file(
+            await service.get(job_id), RedisWorkQueue(ctx.redis, ctx.settings.redis.queue_name)
         )
         await session.commit()
     if not outcome.enqueued:
@@ -120,7 +120,7 @@ def _figure(run: WorkerRun, log_name: str) -> Figure:
         details=_details(run),
         notes=[
             f"A real worker (`python -m arq workers.main.WorkerSettings`) on the bench database, Redis db and "
-            f"queue; the job submitted through `ImportService` and queued by `ArqJobQueue`. The simulator shop "
+            f"queue; the job submitted through `ImportService` and queued by `RedisWorkQueue`. The simulator shop "
             f"serves {run.products:,} products with 0 images each to keep the run short (image work is figure 2); "
             "provider pacing lifted as in figure 1.",
             f"Worker log: `{log_name}` beside this report.",

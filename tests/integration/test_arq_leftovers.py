@@ -21,7 +21,7 @@ from control_plane.domain.jobs import JobStatus
 from control_plane.domain.ratelimit import BucketSpec
 from control_plane.integrations.feeder import Feeder, FeederConfig
 from control_plane.integrations.metrics.presence import WorkerPresence
-from control_plane.integrations.queue import ArqJobQueue
+from control_plane.integrations.queue import RedisWorkQueue
 from control_plane.services.reconciliation import Reconciler, ReconcileReport
 from control_plane.settings import Settings
 from harness.stack.toxiproxy import ToxiproxyClient
@@ -45,7 +45,7 @@ async def _pass(
     sessions: async_sessionmaker[AsyncSession], redis: Redis, settings: Settings, *, full: bool
 ) -> ReconcileReport:
     async with sessions() as session:
-        queue = ArqJobQueue(cast(ArqRedis, redis), settings.redis.queue_name)
+        queue = RedisWorkQueue(cast(ArqRedis, redis), settings.redis.queue_name)
         reconciler = Reconciler(session, queue, pending_grace_s=GRACE_S)
         now = datetime.now(UTC) + PAST_GRACE
         report = await (reconciler.full_pass(now) if full else reconciler.sweep_leases(now))
@@ -73,7 +73,7 @@ async def test_a_queued_job_blocked_by_a_gone_workers_marker_is_requeued_and_fed
     job_id = await submit(client, tenants.acme)
     assert (await _feeder(redis, settings).feed_once()).fed == 1  # the job is in arq now
     await redis.psetex(f"arq:in-progress:{job_id}", MARKER_MS, b"1")
-    queue = ArqJobQueue(cast(ArqRedis, redis), settings.redis.queue_name)
+    queue = RedisWorkQueue(cast(ArqRedis, redis), settings.redis.queue_name)
     found = (await queue.queue_state([job_id]))[job_id]
     assert found.job_key and found.in_queue and found.in_progress and found.lost
 

@@ -10,9 +10,10 @@ import uuid
 import pytest
 from redis.asyncio import Redis
 
-from control_plane.domain import breaker as rules
-from control_plane.domain.breaker import Breaker, BreakerOpen, BreakerPolicy, BreakerState
+from control_plane.domain.breaker import BreakerOpen, BreakerPolicy, BreakerState
 from control_plane.integrations.redis_state import RedisCircuitBreaker
+from tests.support import breaker_oracle as rules
+from tests.support.breaker_oracle import Breaker
 
 OPEN_S = 0.6
 PROVIDER = "shopify"

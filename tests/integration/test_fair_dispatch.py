@@ -22,7 +22,7 @@ from control_plane.domain.ratelimit import BucketSpec
 from control_plane.integrations.feeder import Feeder, FeederConfig
 from control_plane.integrations.metrics.presence import WorkerPresence
 from control_plane.integrations.metrics.redis_figures import queue_counts
-from control_plane.integrations.queue import ArqJobQueue
+from control_plane.integrations.queue import RedisWorkQueue
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.services.imports import ImportRequest, ImportService
 from control_plane.services.pause_gate import park_if_paused
@@ -58,7 +58,7 @@ async def test_the_redis_dispatcher_hands_out_jobs_in_the_models_order(
     redis: Redis, settings: Settings, clean: None
 ) -> None:
     rng = random.Random(20_251_123)
-    queue = ArqJobQueue(cast(ArqRedis, redis), settings.redis.queue_name)
+    queue = RedisWorkQueue(cast(ArqRedis, redis), settings.redis.queue_name)
     feeder = _feeder(redis, settings, slots=1)
     model = FairQueue()
     companies = [(str(uuid.uuid4()), tier) for tier in Tier for _ in range(3)]
@@ -68,7 +68,7 @@ async def test_the_redis_dispatcher_hands_out_jobs_in_the_models_order(
         if rng.random() < 0.55:
             company, tier = rng.choice(companies)
             job = uuid.uuid4()
-            await queue.requeue_import(QueueEntry(job, uuid.UUID(company), tier))
+            await queue.file(QueueEntry(job, uuid.UUID(company), tier))
             model.push(str(job), company, tier)
             continue
         report = await feeder.feed_once()
@@ -82,15 +82,30 @@ async def test_the_redis_dispatcher_hands_out_jobs_in_the_models_order(
     assert from_redis == from_model
 
 
+async def test_one_feeder_feeds_at_a_time_and_none_drops_anothers_lock(
+    redis: Redis, settings: Settings, clean: None
+) -> None:
+    queue = RedisWorkQueue(cast(ArqRedis, redis), settings.redis.queue_name)
+    feeder = _feeder(redis, settings, slots=3)
+    await queue.file(QueueEntry(uuid.uuid4(), uuid.uuid4(), Tier.PRO))
+    lock_key = f"{feeder.dispatcher.prefix}:feeder"
+    await redis.set(lock_key, "another-feeder", px=60_000)
+    assert (await feeder.feed_once()).skipped == "another feeder is feeding"
+    assert await redis.get(lock_key) == b"another-feeder", "only its owner may release the lock"
+    await redis.delete(lock_key)
+    assert (await feeder.feed_once()).fed == 1
+    assert await redis.get(lock_key) is None, "the owner releases its lock at the end of its pass"
+
+
 async def test_the_feeder_fills_only_free_slots_skips_paused_scopes_and_promotes_due_jobs(
     redis: Redis, settings: Settings, clean: None
 ) -> None:
-    queue = ArqJobQueue(cast(ArqRedis, redis), settings.redis.queue_name)
+    queue = RedisWorkQueue(cast(ArqRedis, redis), settings.redis.queue_name)
     state = RedisOpsState(redis, settings.redis.queue_name)
     feeder = _feeder(redis, settings, slots=3)
     burst, single, later = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     for _ in range(20):
-        await queue.requeue_import(QueueEntry(uuid.uuid4(), burst, Tier.PRO))
+        await queue.file(QueueEntry(uuid.uuid4(), burst, Tier.PRO))
     assert await state.queue_depth() == 20  # waiting in the dispatcher counts as depth
     assert await queue_counts(redis, settings.redis.queue_name) == (20, 0)
 
@@ -101,7 +116,7 @@ async def test_the_feeder_fills_only_free_slots_skips_paused_scopes_and_promotes
     await state.pause(PauseTarget(PauseScope.COMPANY, str(burst)), reason="test", actor="test")
     await _finish_all(redis, settings)
     single_job = uuid.uuid4()
-    await queue.requeue_import(QueueEntry(single_job, single, Tier.BASIC))
+    await queue.file(QueueEntry(single_job, single, Tier.BASIC))
     assert (await feeder.feed_once()).fed == 1  # three free slots, but the paused company keeps its line
     assert await _finish_all(redis, settings) == [str(single_job)]
 
@@ -112,7 +127,7 @@ async def test_the_feeder_fills_only_free_slots_skips_paused_scopes_and_promotes
     await state.resume(PauseTarget(PauseScope.QUEUE))
 
     deferred = uuid.uuid4()
-    await queue.requeue_import(QueueEntry(deferred, later, Tier.ENTERPRISE), defer_by=timedelta(milliseconds=300))
+    await queue.file(QueueEntry(deferred, later, Tier.ENTERPRISE), defer_by=timedelta(milliseconds=300))
     assert await queue_counts(redis, settings.redis.queue_name) == (17, 1)
     assert (await queue.queue_state([deferred]))[deferred].in_dispatcher
 
@@ -127,15 +142,15 @@ async def test_a_resumed_job_goes_ahead_of_its_companys_waiting_jobs_in_its_own_
     redis: Redis, settings: Settings, clean: None
 ) -> None:
     """A job whose worker died is re-filed ahead of jobs not yet started: a crash costs no wait behind the backlog."""
-    queue = ArqJobQueue(cast(ArqRedis, redis), settings.redis.queue_name)
+    queue = RedisWorkQueue(cast(ArqRedis, redis), settings.redis.queue_name)
     feeder = _feeder(redis, settings, slots=1)
     company = uuid.uuid4()
     waiting = [uuid.uuid4() for _ in range(5)]
     for job in waiting:
-        await queue.requeue_import(QueueEntry(job, company, Tier.PRO))
+        await queue.file(QueueEntry(job, company, Tier.PRO))
     first, second = uuid.uuid4(), uuid.uuid4()
-    await queue.requeue_import(QueueEntry(first, company, Tier.PRO, resumed=True))
-    await queue.requeue_import(QueueEntry(second, company, Tier.PRO, resumed=True))
+    await queue.file(QueueEntry(first, company, Tier.PRO, resumed=True))
+    await queue.file(QueueEntry(second, company, Tier.PRO, resumed=True))
     order = []
     for _ in range(7):
         assert (await feeder.feed_once()).fed == 1
@@ -153,7 +168,7 @@ OPTIONS = {"include_images": False}
 
 async def _submit_burst(rig: Rig, redis: Redis, settings: Settings, vendor: Vendor, count: int) -> None:
     """``count`` jobs through the same service calls as ``POST /imports`` (written, committed, then queued)."""
-    queue = ArqJobQueue(cast(ArqRedis, redis), settings.redis.queue_name)
+    queue = RedisWorkQueue(cast(ArqRedis, redis), settings.redis.queue_name)
     async with rig.sessions() as session:
         imports = ImportService(session, actor=OPERATOR)
         jobs = [
@@ -162,7 +177,7 @@ async def _submit_burst(rig: Rig, redis: Redis, settings: Settings, vendor: Vend
         ]
         await session.commit()
         for job in jobs:
-            assert (await imports.enqueue(job, queue)).enqueued
+            assert (await imports.file(job, queue)).enqueued
         await session.commit()
 
 
@@ -216,7 +231,7 @@ async def test_a_worker_files_a_paused_providers_job_back_in_its_line_delayed_an
     """A provider pause is only seen by the worker: it parks the job back in the dispatcher, unclaimed."""
     state = RedisOpsState(redis, settings.redis.queue_name)
     job_id = await rig.submit()
-    worker = ArqJobQueue(cast(ArqRedis, redis), settings.redis.queue_name)
+    worker = RedisWorkQueue(cast(ArqRedis, redis), settings.redis.queue_name)
     await _feeder(redis, settings, slots=1).feed_once()  # as a worker's feeder would: the job goes to arq
     assert await _in_arq(redis, settings) == [str(job_id)]
     await state.pause(PauseTarget(PauseScope.PROVIDER, "shopify"), reason="test", actor="test")

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.models import ImportJob
 from control_plane.domain.principals import Tier
-from control_plane.integrations.queue import ArqJobQueue
+from control_plane.integrations.queue import RedisWorkQueue
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.services.imports import ImportRequest, ImportService
 from control_plane.services.ops_controls import auto_pause
@@ -112,7 +112,7 @@ async def test_a_worker_does_not_run_a_paused_companys_job_until_resumed(
             imports = ImportService(session, actor=OPERATOR)
             created = (await imports.submit(ImportRequest(other.integration_id), idempotency_key=None)).job
             await session.commit()
-            await imports.enqueue(created, ArqJobQueue(cast(ArqRedis, redis), settings.redis.queue_name))
+            await imports.file(created, RedisWorkQueue(cast(ArqRedis, redis), settings.redis.queue_name))
             await session.commit()
         done = await wait_for_status(rig.sessions, created.id, "COMPLETED", "FAILED", timeout_s=60)
     finally:

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from control_plane.db.models import Product, ProductImage, StorageUsage
+from control_plane.db.models import Integration, Product, ProductImage, StorageUsage
 from control_plane.integrations.images import S3ImageStore
 from tests.integration.conftest import IMPORTS, Rig
 from tests.support.jobs import event_kinds, wait_for_status
@@ -80,6 +80,19 @@ async def test_bad_credentials_fail_at_once_with_the_reason(rig: Rig) -> None:
     job = await wait_for_status(rig.sessions, await rig.submit(), "COMPLETED", "FAILED")
     assert job.status.value == "FAILED" and job.attempt_count == 1
     assert job.last_error is not None and "credentials" in job.last_error
+
+
+async def test_a_job_whose_integration_was_disabled_fails_at_once_without_retries(rig: Rig) -> None:
+    await rig.shop(products=5)
+    job_id = await rig.submit()  # no worker yet: the integration is disabled while the job waits
+    async with rig.sessions() as session, session.begin():
+        await session.execute(
+            sa.update(Integration).where(Integration.id == rig.tenants.acme.integration_id).values(enabled=False)
+        )
+    rig.start_workers(1)
+    job = await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED")
+    assert job.status.value == "FAILED" and job.attempt_count == 1
+    assert job.last_error == "PermanentJobFailure: the job's integration no longer exists or is disabled"
 
 
 async def test_transient_provider_errors_are_retried_then_complete(rig: Rig) -> None:

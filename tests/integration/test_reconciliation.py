@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.models import ImportJob, JobEvent
 from control_plane.domain.jobs import JobStatus
-from control_plane.integrations.queue import ArqJobQueue
+from control_plane.integrations.queue import RedisWorkQueue
 from control_plane.services.reconciliation import Reconciler, ReconcileReport
 from control_plane.settings import Settings
 from harness.stack.toxiproxy import ToxiproxyClient
 from tests.conftest import Tenants
 from tests.support.queue import dispatcher, forget, in_line_now
 from workers.reconciliation_tasks import reconcile, sweep_leases
+from workers.resources import RESOURCES_KEY, CronResources
 
 IMPORTS = "/api/v1/imports"
 GRACE_S = 10.0
@@ -35,7 +36,7 @@ async def _pass(
     sessions: async_sessionmaker[AsyncSession], redis: ArqRedis, settings: Settings, now: datetime | None, *, full: bool
 ) -> ReconcileReport:
     async with sessions() as session:
-        reconciler = Reconciler(session, ArqJobQueue(redis, settings.redis.queue_name), pending_grace_s=GRACE_S)
+        reconciler = Reconciler(session, RedisWorkQueue(redis, settings.redis.queue_name), pending_grace_s=GRACE_S)
         report = await (reconciler.full_pass(now) if full else reconciler.sweep_leases(now))
         await session.commit()
     return report
@@ -243,7 +244,7 @@ async def test_the_task_shells_commit_and_return_their_counts(
 ) -> None:
     job_id = await _submit(client, tenants)
     await _run_dead(sessions, redis, job_id)
-    ctx = {"sessions": sessions, "redis": redis, "settings": settings}
+    ctx = {RESOURCES_KEY: CronResources(settings, sessions, redis)}
 
     assert await sweep_leases(ctx) == {**NOTHING, "leases_expired": 1}
     assert (await _job(sessions, job_id)).status is JobStatus.QUEUED

@@ -1,21 +1,14 @@
-"""Circuit-breaker rules without Redis: counting, opening, the single probe, closing and re-opening."""
+"""The breaker's test oracle, checked on its own: counting, opening, the single probe, closing and re-opening.
+
+The Redis script is held to this model in ``tests/integration/test_circuit_breaker.py``.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from control_plane.domain.breaker import (
-    Breaker,
-    BreakerPolicy,
-    BreakerState,
-    admit,
-    breaker_scopes,
-    elapse,
-    on_failure,
-    on_success,
-    refusal,
-    status,
-)
+from control_plane.domain.breaker import BreakerPolicy, BreakerState, breaker_scopes
+from tests.support.breaker_oracle import Breaker, admit, elapse, on_failure, on_success, refusal, status
 
 POLICY = BreakerPolicy(failure_threshold=5, open_seconds=60.0)
 SCOPE = "shopify"

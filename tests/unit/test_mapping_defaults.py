@@ -13,13 +13,13 @@ import pytest
 from control_plane.domain.mapping import (
     MappedProduct,
     MappingErrors,
-    apply,
     default_rule_set,
     default_rules,
     jsonable,
     parse_rules,
 )
 from control_plane.domain.providers import Provider
+from tests.support.mapping import map_with
 
 
 def mapped(result: MappedProduct | MappingErrors) -> MappedProduct:
@@ -134,7 +134,7 @@ def test_default_mappings_are_valid_and_canonical(provider: Provider) -> None:
 
 
 def test_shopify_default_maps_a_rest_product() -> None:
-    product = mapped(apply(default_rule_set(Provider.SHOPIFY), SHOPIFY_PRODUCT, {"currency": "cad"}))
+    product = mapped(map_with(default_rule_set(Provider.SHOPIFY), SHOPIFY_PRODUCT, {"currency": "cad"}))
     assert product.external_id == "7981237649521"
     assert product.title == "Ethiopia Guji - Light Roast"
     assert product.description == "Washed lot from Guji. jasmine bergamot & peach"
@@ -162,11 +162,11 @@ def test_shopify_default_maps_a_rest_product() -> None:
 
 
 def test_shopify_default_currency_falls_back_to_usd() -> None:
-    assert mapped(apply(default_rule_set(Provider.SHOPIFY), SHOPIFY_PRODUCT)).currency == "USD"
+    assert mapped(map_with(default_rule_set(Provider.SHOPIFY), SHOPIFY_PRODUCT)).currency == "USD"
 
 
 def test_roastify_default_maps_a_detail_payload() -> None:
-    product = mapped(apply(default_rule_set(Provider.ROASTIFY), ROASTIFY_PRODUCT, {}))
+    product = mapped(map_with(default_rule_set(Provider.ROASTIFY), ROASTIFY_PRODUCT, {}))
     assert (product.external_id, product.title, product.product_type) == ("rst_00042", "Harbor Fog Blend", "Espresso")
     assert product.description == "Dark chocolate, molasses and a smoky finish."
     assert (product.price, product.currency, product.sku, product.status) == (
@@ -190,15 +190,15 @@ def test_default_mappings_survive_odd_payloads() -> None:
     """Missing or malformed pieces become per-field errors or empty fields, never exceptions."""
     odd = copy.deepcopy(ROASTIFY_PRODUCT)
     odd.update(variants=[{"id": "v", "retailPrice": "12.5", "size": "a lot"}], images="nope", tags=None, updatedAt=7)
-    errors = failed(apply(default_rule_set(Provider.ROASTIFY), odd))
+    errors = failed(map_with(default_rule_set(Provider.ROASTIFY), odd))
     assert set(errors) == {"price", "source_updated_at", "variants[0].price", "variants[0].grams"}
     assert errors["price"] == "cents_to_decimal: expected whole cents, got '12.5'"
-    bare = mapped(apply(default_rule_set(Provider.SHOPIFY), {"id": 1, "title": "Just a title"}))
+    bare = mapped(map_with(default_rule_set(Provider.SHOPIFY), {"id": 1, "title": "Just a title"}))
     assert (bare.variants, bare.images, bare.tags, bare.price, bare.status) == ([], [], [], None, "active")
 
 
 def test_a_mapped_product_converts_to_plain_json() -> None:
-    product = mapped(apply(default_rule_set(Provider.ROASTIFY), ROASTIFY_PRODUCT))
+    product = mapped(map_with(default_rule_set(Provider.ROASTIFY), ROASTIFY_PRODUCT))
     plain = jsonable(product.as_dict())
     assert plain["price"] == "12.50" and plain["variants"][1]["price"] == "64.00"
     assert plain["source_updated_at"] == "2024-06-01T08:00:00+00:00"

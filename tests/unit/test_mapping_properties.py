@@ -1,7 +1,7 @@
 """Property tests for the field-mapping engine's public API.
 
 ``parse_rules`` raises nothing but :class:`InvalidMapping` (naming fields),
-whatever JSON it is given; ``apply`` never raises on data and returns a
+whatever JSON it is given; the compiled mapping never raises on data and returns a
 :class:`MappedProduct` with the documented column types, or
 :class:`MappingErrors`.
 """
@@ -24,8 +24,8 @@ from control_plane.domain.mapping import (
     default_rule_set,
     parse_rules,
 )
-from control_plane.domain.mapping import apply as apply_mapping
 from control_plane.domain.providers import Provider
+from tests.support.mapping import map_with
 
 SETTINGS = settings(max_examples=200, derandomize=True, deadline=None)
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30) | st.decimals(allow_nan=True)
@@ -89,7 +89,7 @@ def _check_types(product: MappedProduct) -> None:
 
 
 def _outcome_is_typed(rules: RuleSet, payload: Any) -> None:
-    outcome = apply_mapping(rules, payload, {"currency": "EUR"})
+    outcome = map_with(rules, payload, {"currency": "EUR"})
     if isinstance(outcome, MappingErrors):
         assert outcome.errors and outcome.reason()
     else:
@@ -99,7 +99,7 @@ def _outcome_is_typed(rules: RuleSet, payload: Any) -> None:
 
 @SETTINGS
 @given(st.lists(rule_dicts, max_size=6), json_values)
-def test_apply_never_raises_and_returns_typed_products(raw: list[dict[str, Any]], payload: Any) -> None:
+def test_mapping_never_raises_and_returns_typed_products(raw: list[dict[str, Any]], payload: Any) -> None:
     base = [{"target": "external_id", "source": "id"}, {"target": "title", "source": "title"}]
     rules = _parsed(base + [r for r in raw if r.get("target") not in {"external_id", "title"}])
     if rules is not None:

@@ -18,11 +18,11 @@ from control_plane.domain.mapping import (
     MappedProduct,
     MappingErrors,
     RuleSet,
-    apply,
     parse_rules,
 )
 from control_plane.domain.mapping.paths import PathError, Sources, parse_path, resolve
 from control_plane.domain.mapping.transforms import Step, TransformFailed, run
+from tests.support.mapping import map_with
 
 BASE: list[dict[str, Any]] = [{"target": "external_id", "source": "id"}, {"target": "title", "source": "title"}]
 
@@ -321,7 +321,7 @@ def test_exactly_max_rules_is_accepted_and_the_spelling_is_canonical() -> None:
 
 
 def test_a_constant_rule_needs_no_source() -> None:
-    product = mapped(apply(rules({"target": "status", "default": "active"}), {"id": 1, "title": "T"}))
+    product = mapped(map_with(rules({"target": "status", "default": "active"}), {"id": 1, "title": "T"}))
     assert product.status == "active"
 
 
@@ -332,7 +332,7 @@ def test_apply_turns_bad_data_into_per_field_errors() -> None:
         {"target": "sku", "source": "sku", "required": True},
         {"target": "tags", "source": "tags"},
     )
-    errors = failed(apply(rule_set, {"id": 5, "title": "  ", "cents": "1.2.3", "at": "soon", "tags": {"a": 1}}))
+    errors = failed(map_with(rule_set, {"id": 5, "title": "  ", "cents": "1.2.3", "at": "soon", "tags": {"a": 1}}))
     assert errors == {
         "price": "cents_to_decimal: expected a number, got '1.2.3'",
         "source_updated_at": "parse_datetime: expected an ISO 8601 timestamp, got 'soon'",
@@ -342,9 +342,9 @@ def test_apply_turns_bad_data_into_per_field_errors() -> None:
 
 
 def test_apply_reports_missing_mandatory_fields_and_non_object_payloads() -> None:
-    assert failed(apply(rules(), {"title": "T"})) == {"external_id": "required, but 'id' resolved to nothing"}
-    assert failed(apply(rules(), ["not", "a", "product"])) == {"$": "the provider payload is not an object"}
-    assert failed(apply(rules(), {"id": ["a"], "title": "T"})) == {"external_id": "expected text, got a list"}
+    assert failed(map_with(rules(), {"title": "T"})) == {"external_id": "required, but 'id' resolved to nothing"}
+    assert failed(map_with(rules(), ["not", "a", "product"])) == {"$": "the provider payload is not an object"}
+    assert failed(map_with(rules(), {"id": ["a"], "title": "T"})) == {"external_id": "expected text, got a list"}
 
 
 def test_optional_missing_values_are_empty_and_defaults_fill_in() -> None:
@@ -354,17 +354,17 @@ def test_optional_missing_values_are_empty_and_defaults_fill_in() -> None:
         {"target": "tags", "source": "tags", "transforms": ["comma_list"]},
         {"target": "vendor", "source": "vendor"},
     )
-    product = mapped(apply(rule_set, {"id": 1, "title": "T", "tags": ""}))
+    product = mapped(map_with(rule_set, {"id": 1, "title": "T", "tags": ""}))
     assert (product.currency, product.price, product.tags, product.vendor) == ("USD", Decimal("0.00"), [], None)
-    assert mapped(apply(rule_set, {"id": 1, "title": "T"}, {"currency": "eur"})).currency == "EUR"
+    assert mapped(map_with(rule_set, {"id": 1, "title": "T"}, {"currency": "eur"})).currency == "EUR"
 
 
 def test_values_are_checked_against_their_column() -> None:
     too_long = rules({"target": "currency", "source": "c"})
-    assert failed(apply(too_long, {"id": 1, "title": "T", "c": "EURO"})) == {"currency": "longer than 3 characters"}
+    assert failed(map_with(too_long, {"id": 1, "title": "T", "c": "EURO"})) == {"currency": "longer than 3 characters"}
     huge = rules({"target": "price", "source": "p"})
-    assert "out of range" in failed(apply(huge, {"id": 1, "title": "T", "p": "1e15"}))["price"]
-    assert mapped(apply(huge, {"id": 1, "title": "T", "p": "9.999"})).price == Decimal("10.00")
+    assert "out of range" in failed(map_with(huge, {"id": 1, "title": "T", "p": "1e15"}))["price"]
+    assert mapped(map_with(huge, {"id": 1, "title": "T", "p": "9.999"})).price == Decimal("10.00")
 
 
 def test_variant_errors_name_the_variant() -> None:
@@ -384,13 +384,13 @@ def test_variant_errors_name_the_variant() -> None:
         "title": "T",
         "variants": [{"id": "a", "size": "12oz"}, {"size": "tiny"}, "junk", {"id": "d", "stock": 3}],
     }
-    assert failed(apply(rule_set, payload)) == {
+    assert failed(map_with(rule_set, payload)) == {
         "variants[1].external_id": "required, but 'id' resolved to nothing",
         "variants[1].grams": "size_to_grams: expected a size like '12oz', '2lb', '340g' or '1kg', got 'tiny'",
         "variants[2]": "expected an object",
         "variants[3].in_stock": "expected true or false, got 3",
     }
-    good = mapped(apply(rule_set, {"id": 1, "title": "T", "variants": [{"id": 7, "size": "1kg", "stock": "true"}]}))
+    good = mapped(map_with(rule_set, {"id": 1, "title": "T", "variants": [{"id": 7, "size": "1kg", "stock": "true"}]}))
     assert good.variants == [
         {
             "external_id": "7",

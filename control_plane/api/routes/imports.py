@@ -21,7 +21,7 @@ from control_plane.domain.errors import InvalidRequest
 from control_plane.domain.jobs import JobStatus
 from control_plane.domain.principals import Access
 from control_plane.domain.providers import Provider
-from control_plane.services.imports import EnqueueOutcome, ImportRequest, ImportService
+from control_plane.services.imports import Filing, ImportRequest, ImportService
 
 IdempotencyKey = Annotated[
     str | None,
@@ -29,7 +29,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _submitted(outcome: EnqueueOutcome, *, replayed: bool, status: int) -> Response[Submitted]:
+def _submitted(outcome: Filing, *, replayed: bool, status: int) -> Response[Submitted]:
     body = Submitted(Job.of(outcome.job), enqueued=outcome.enqueued, replayed=replayed, message=outcome.message)
     headers = {"Location": f"/api/v1/imports/{outcome.job.id}"}
     if replayed:
@@ -64,13 +64,13 @@ class ImportController(Controller):
         )
         await db_session.commit()  # phase 1: the job is durable before Redis sees it
         if not submission.created:
-            replay = EnqueueOutcome(
+            replay = Filing(
                 submission.job,
                 enqueued=submission.job.status != JobStatus.PENDING,
                 message="original job returned for this Idempotency-Key",
             )
             return _submitted(replay, replayed=True, status=HTTP_200_OK)
-        outcome = await service.dispatch(submission, queue)  # held (paused), deferred or enqueued now
+        outcome = await service.file_submission(submission, queue)  # held (paused), deferred or enqueued now
         await db_session.commit()  # phase 2: QUEUED (or held, or the failed attempt) recorded
         return _submitted(outcome, replayed=False, status=HTTP_202_ACCEPTED)
 
@@ -129,7 +129,7 @@ class ImportController(Controller):
         service = ImportService(db_session, actor=principal)
         job = await service.retry(job_id)
         await db_session.commit()
-        outcome = await service.enqueue(job, queue)
+        outcome = await service.file(job, queue)
         await db_session.commit()
         return _submitted(outcome, replayed=False, status=HTTP_202_ACCEPTED)
 

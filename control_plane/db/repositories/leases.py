@@ -1,12 +1,14 @@
-"""A running job's lease: who holds it and until when, fenced on every write.
+"""A running job's lease: who holds it and until when, fenced on every write; all lease SQL is here.
 
 Lease times use the database clock, so workers on different hosts agree on
-when a lease has expired.
+when a lease has expired.  Workers claim, renew and release their leases; the
+reconciler finds expired ones and takes them back.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,7 +76,41 @@ class LeaseRepository:
         )
         return (await self._session.execute(statement)).scalar_one_or_none()
 
-    async def server_now(self) -> datetime:
+    async def expired(self, now: datetime, *, limit: int) -> Sequence[ImportJob]:
+        """RUNNING jobs whose lease ran out before ``now``, longest-expired first."""
+        query = (
+            sa.select(ImportJob)
+            .where(ImportJob.status == JobStatus.RUNNING, ImportJob.lease_expires_at < now)
+            .order_by(ImportJob.lease_expires_at, ImportJob.id)
+            .limit(limit)
+        )
+        result = await self._session.execute(query)
+        return result.scalars().all()
+
+    async def release_expired(
+        self, job_id: uuid.UUID, *, worker_id: str | None, now: datetime, to: JobStatus, **values: Any
+    ) -> ImportJob | None:
+        """Take a RUNNING job from ``worker_id`` only if its lease is still expired and still that worker's.
+
+        None when the worker renewed the lease, finished, or another sweep got there first.
+        """
+        statement = (
+            sa.update(ImportJob)
+            .where(
+                ImportJob.id == job_id,
+                ImportJob.status == JobStatus.RUNNING,
+                ImportJob.lease_expires_at < now,
+                ImportJob.worker_id.is_not_distinct_from(worker_id),
+            )
+            .values(status=to, worker_id=None, lease_expires_at=None, **values)
+            .returning(ImportJob)
+            .execution_options(synchronize_session="fetch")
+        )
+        result = await self._session.execute(statement)
+        return result.scalar_one_or_none()
+
+    async def database_now(self) -> datetime:
+        """The database clock, which lease deadlines are written in, so hosts' clock skew cannot expire them."""
         return (await self._session.execute(sa.select(sa.func.now()))).scalar_one()
 
     @staticmethod

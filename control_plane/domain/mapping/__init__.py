@@ -37,8 +37,8 @@ from __future__ import annotations
 
 from control_plane.domain.mapping.compiled import CompiledMapping, compile_rules
 from control_plane.domain.mapping.defaults import default_rule_set, default_rules
-from control_plane.domain.mapping.engine import MappedProduct, MappingErrors, apply, jsonable
 from control_plane.domain.mapping.errors import FieldError, InvalidMapping, ProviderCallFailed
+from control_plane.domain.mapping.results import MappedProduct, MappingErrors, jsonable
 from control_plane.domain.mapping.rules import MAX_RULES, Rule, RuleSet, parse_rules
 from control_plane.domain.mapping.transforms import REGISTRY as TRANSFORMS
 
@@ -53,7 +53,6 @@ __all__ = [
     "ProviderCallFailed",
     "Rule",
     "RuleSet",
-    "apply",
     "compile_rules",
     "default_rule_set",
     "default_rules",

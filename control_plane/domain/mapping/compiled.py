@@ -1,13 +1,13 @@
-"""A rule set compiled once into plain closures, for mapping a whole import with it.
+"""A rule set compiled once into plain closures: the one implementation of mapping.
 
-:func:`~control_plane.domain.mapping.engine.apply` interprets a rule set: for
-every field of every product it looks up the scope, walks path accessors
-through generic lists, finds each transform in the registry and dispatches on
-the target's kind.  None of that depends on the product, so
-:func:`compile_rules` decides it once per job and leaves, per field, one
-reader, the transforms' functions and one kind-specific coercion.  The result
-is exactly what ``apply`` returns — same values, same errors in the same
-order; a property test holds the two together.
+Imports and mapping previews both run it.  Interpreting a rule set would, for
+every field of every product, look up the scope, walk path accessors through
+generic lists, find each transform in the registry and dispatch on the
+target's kind.  None of that depends on the product, so :func:`compile_rules`
+decides it once per job (or preview) and leaves, per field, one reader, the
+transforms' functions and one kind-specific coercion.  The tests keep a plain
+interpreter as an oracle and hold the two to the same values and the same
+errors in the same order.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from control_plane.domain.mapping.engine import MappedProduct, MappingErrors
 from control_plane.domain.mapping.errors import FieldError
 from control_plane.domain.mapping.paths import compile_reader
+from control_plane.domain.mapping.results import MappedProduct, MappingErrors
 from control_plane.domain.mapping.rules import Rule, RuleSet
 from control_plane.domain.mapping.targets import PRODUCT_TARGETS, VARIANT_TARGETS, Kind, Target, coercer
 from control_plane.domain.mapping.transforms import REGISTRY, Step
@@ -46,7 +46,7 @@ def _is_empty(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class CompiledMapping:
-    """A rule set ready to map many payloads; call it like ``apply(rules, payload, context)``."""
+    """A rule set ready to map many payloads: ``mapping(payload, context)``."""
 
     rules: RuleSet
     _record: Record

@@ -1,8 +1,10 @@
 """One HTTP call to a provider: rate limited, behind the breaker, timed out, classified.
 
 Retryable failures (429, 5xx, timeouts, resets) are retried here a few times
-with the provider's Retry-After or a capped backoff; what is still failing is
-raised as :class:`RetryableProviderError` so the job is deferred, not failed.
+with the provider's Retry-After or a capped backoff (the loop and its pauses
+are tenacity's; how long to wait and when to give up are decided here); what
+is still failing is raised as :class:`RetryableProviderError` so the job is
+deferred, not failed.
 Bad credentials, a missing account or a malformed request fail at once.
 
 Provider bodies are untrusted input: each one is streamed and cut at a byte
@@ -14,7 +16,6 @@ instead of exhausting a worker's memory or holding it forever.
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -27,6 +28,13 @@ from control_plane.integrations.providers.base import (
     PermanentProviderError,
     ProviderError,
     RetryableProviderError,
+)
+from control_plane.integrations.providers.retrying import (
+    CallTries,
+    RetryPolicy,
+    TryAgain,
+    retry_after_seconds,
+    retrying,
 )
 
 
@@ -60,31 +68,6 @@ class BodyLimits:
 
 class ResponseTooLarge(PermanentProviderError):
     """The body passed :attr:`BodyLimits.max_bytes`: the provider breaks its contract, retrying will not help."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 4
-    """Tries per call for 5xx/timeouts/resets before the job is deferred."""
-    throttle_budget_s: float = 120.0
-    """Total time one call may spend waiting out 429s."""
-    base_backoff_s: float = 0.5
-    max_backoff_s: float = 15.0
-
-    def backoff(self, attempt: int) -> float:
-        """Exponential with full jitter, so concurrent jobs do not retry in step."""
-        ceiling = min(self.max_backoff_s, self.base_backoff_s * 2**attempt)
-        return random.uniform(ceiling / 2, ceiling)
-
-
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    raw = response.headers.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return None
 
 
 def _permanent_for(response: httpx.Response, provider: str) -> PermanentProviderError:
@@ -126,28 +109,36 @@ class ProviderTransport:
         json: Any = None,
     ) -> httpx.Response:
         """The first 2xx response; raises a classified ProviderError otherwise."""
-        failures, throttles, throttled_s = 0, 0, 0.0
-        while True:
-            await self._guard.before_call()
-            try:
-                response = await self._bounded(method, url, headers=dict(headers), params=params, json=json)
-            except httpx.TransportError as exc:  # timeouts, resets, refused connections
-                await self._observe(TRANSPORT_ERROR)
-                failures = await self._on_failure(f"{type(exc).__name__}: {exc}", failures, None)
-                continue
-            await self._observe(str(response.status_code))
-            if response.status_code == 429:
-                throttles += 1
-                throttled_s += await self._wait_out_throttle(response, throttles, throttled_s)
-                continue
-            if response.status_code >= 500:
-                failures = await self._on_failure(f"HTTP {response.status_code}", failures, response)
-                continue
-            if response.status_code >= 400:
-                await self._guard.succeeded()  # the provider is up; the request is wrong
-                raise _permanent_for(response, self._provider)
-            await self._guard.succeeded()
-            return response
+        tries = CallTries()
+        response: httpx.Response = await retrying()(self._try_once, tries, method, url, dict(headers), params, json)
+        return response
+
+    async def _try_once(
+        self,
+        tries: CallTries,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        params: Mapping[str, Any] | None,
+        json: Any,
+    ) -> httpx.Response:
+        """One call: the response, ``TryAgain`` with the pause before the next try, or a ProviderError."""
+        await self._guard.before_call()
+        try:
+            response = await self._bounded(method, url, headers=headers, params=params, json=json)
+        except httpx.TransportError as exc:  # timeouts, resets, refused connections
+            await self._observe(TRANSPORT_ERROR)
+            raise await self._on_failure(f"{type(exc).__name__}: {exc}", tries, None) from exc
+        await self._observe(str(response.status_code))
+        if response.status_code == 429:
+            raise await self._wait_out_throttle(response, tries)
+        if response.status_code >= 500:
+            raise await self._on_failure(f"HTTP {response.status_code}", tries, response)
+        if response.status_code >= 400:
+            await self._guard.succeeded()  # the provider is up; the request is wrong
+            raise _permanent_for(response, self._provider)
+        await self._guard.succeeded()
+        return response
 
     async def _bounded(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """The response with its whole body read, within the byte and time limits."""
@@ -165,30 +156,31 @@ class ProviderTransport:
         if self._observer is not None:
             await self._observer.call_finished(self._provider, status)
 
-    async def _on_failure(self, reason: str, failures: int, response: httpx.Response | None) -> int:
+    async def _on_failure(self, reason: str, tries: CallTries, response: httpx.Response | None) -> TryAgain:
+        """Another try after a backoff, or RetryableProviderError once the tries are spent."""
         await self._guard.failed(reason)
-        failures += 1
-        if failures >= self._policy.attempts:
+        tries.failures += 1
+        if tries.failures >= self._policy.attempts:
             status = response.status_code if response is not None else None
             raise RetryableProviderError(
-                f"{self._provider}: {reason} after {failures} attempts", status=status, retry_after_s=5.0
+                f"{self._provider}: {reason} after {tries.failures} attempts", status=status, retry_after_s=5.0
             )
-        await asyncio.sleep(self._policy.backoff(failures))
-        return failures
+        return TryAgain(self._policy.backoff(tries.failures))
 
-    async def _wait_out_throttle(self, response: httpx.Response, throttles: int, waited_s: float) -> float:
+    async def _wait_out_throttle(self, response: httpx.Response, tries: CallTries) -> TryAgain:
         """Honour Retry-After (or back off when the provider sends none), within a budget."""
-        delay = retry_after_seconds(response) or self._policy.backoff(throttles)
-        if waited_s + delay > self._policy.throttle_budget_s:
+        tries.throttles += 1
+        delay = retry_after_seconds(response) or self._policy.backoff(tries.throttles)
+        if tries.throttled_s + delay > self._policy.throttle_budget_s:
             raise RetryableProviderError(
-                f"{self._provider}: still throttled (HTTP 429) after waiting {waited_s:.0f}s",
+                f"{self._provider}: still throttled (HTTP 429) after waiting {tries.throttled_s:.0f}s",
                 status=429,
                 retry_after_s=delay,
             )
         if self._observer is not None:
             await self._observer.rate_limit_waited(self._provider)
-        await asyncio.sleep(delay)
-        return delay
+        tries.throttled_s += delay
+        return TryAgain(delay)
 
 
 _DECODED_AWAY = frozenset({"content-encoding", "content-length", "transfer-encoding"})

@@ -1,10 +1,11 @@
--- Circuit breakers for several scopes in one atomic step, on the server's clock.
--- Mirrors control_plane.domain.breaker (elapse, refusal, grant, on_success, on_failure).
+-- Circuit breakers for several scopes in one atomic step, on the server's clock: the breaker's rules.
+-- (The tests hold it to a plain Python model of the same rules, their oracle.)
 -- KEYS[1] transitions stream; KEYS[2..] one state hash per scope {state, failures, opened_at, probe_until}
--- ARGV[1] mode: admit | success | failure    ARGV[2] failure reason    ARGV[3] reason for open -> half_open
+-- ARGV[1] mode: admit | success | failure | status    ARGV[2] failure reason    ARGV[3] reason for open -> half_open
 -- ARGV[4] failure_threshold  ARGV[5] open_seconds  ARGV[6] probe lease  ARGV[7] half-open retry
 -- ARGV[8] transitions kept   ARGV[9] state ttl (ms)  ARGV[10..] scope names, parallel to KEYS[2..]
--- admit returns {refused scope or '', retry_after_s}; success/failure return the number of transitions.
+-- admit returns {refused scope or '', retry_after_s}; success/failure return the number of transitions;
+-- status (one scope, changes nothing) returns {state, failures, opened_at or '', retry_after_s} as of now.
 local mode, reason, elapse_reason = ARGV[1], ARGV[2], ARGV[3]
 local threshold, open_s, lease_s = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local half_open_retry, kept, ttl_ms = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
@@ -37,9 +38,9 @@ local function move(scope, b, to, why)
   moves = moves + 1
 end
 
-local function elapse(scope, b)
+local function elapse(scope, b, quietly)
   if b.state == 'open' and now - (b.opened_at or 0) >= open_s then
-    move(scope, b, 'half_open', elapse_reason)
+    if quietly then b.state = 'half_open' else move(scope, b, 'half_open', elapse_reason) end
     b.probe_until = nil
     return true
   end
@@ -79,6 +80,12 @@ local function record(scope, b)
     return true
   end
   return false  -- open: late answers from calls started before it opened
+end
+
+if mode == 'status' then
+  local b = load(KEYS[2])
+  elapse(ARGV[10], b, true)
+  return {b.state, tostring(b.failures), b.opened_at and fmt(b.opened_at) or '', fmt(refusal(b))}
 end
 
 local breakers = {}

@@ -1,6 +1,8 @@
 """Circuit breakers shared by every worker, one Redis hash per scope, changed only by one Lua script.
 
-Scopes nest by convention: ``shopify`` guards the whole provider and
+The script holds the breaker's rules (counting, opening, the single probe,
+closing and re-opening); this module only names the scopes and reads the
+answers.  Scopes nest by convention: ``shopify`` guards the whole provider and
 ``shopify:integration:<uuid>`` one company's integration; a call names all
 that apply and every one must let it through. Transitions go to a capped
 stream for dashboards and metrics.
@@ -14,13 +16,11 @@ from typing import Any
 from redis.asyncio import Redis
 
 from control_plane.domain.breaker import (
-    Breaker,
     BreakerOpen,
     BreakerPolicy,
     BreakerState,
     BreakerStatus,
     Transition,
-    status,
     timestamp,
 )
 from control_plane.integrations.redis_state._scripts import REDIS_ERRORS, lua_source, text, unavailable
@@ -83,14 +83,10 @@ class RedisCircuitBreaker:
 
     async def state(self, scope: str) -> BreakerStatus:
         """(state, failures, opened_at, retry_after_s) as of now, for dashboards; changes nothing."""
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hmget(breaker_key(scope), ["state", "failures", "opened_at", "probe_until"])
-                pipe.time()
-                stored, (seconds, micros) = await pipe.execute()
-        except REDIS_ERRORS as exc:
-            raise unavailable(exc) from exc
-        return status(_breaker(stored), self._policy, seconds + micros / 1_000_000)
+        state, failures, opened_at, retry_after = (text(value) for value in await self._run("status", _scopes([scope])))
+        return BreakerStatus(
+            BreakerState(state), int(failures), timestamp(float(opened_at)) if opened_at else None, float(retry_after)
+        )
 
     async def recent_transitions(self, limit: int = 100) -> list[Transition]:
         """The last ``limit`` transitions of every scope, oldest first."""
@@ -122,16 +118,6 @@ class RedisCircuitBreaker:
             return await self._script(keys=keys, args=args)
         except REDIS_ERRORS as exc:
             raise unavailable(exc) from exc
-
-
-def _breaker(stored: list[bytes | str | None]) -> Breaker:
-    state, failures, opened_at, probe_until = (text(value) if value is not None else None for value in stored)
-    return Breaker(
-        state=BreakerState(state) if state else BreakerState.CLOSED,
-        failures=int(failures or 0),
-        opened_at=float(opened_at) if opened_at else None,
-        probe_until=float(probe_until) if probe_until else None,
-    )
 
 
 def _transition(fields: dict[bytes | str, bytes | str]) -> Transition:
