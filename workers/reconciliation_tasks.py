@@ -1,6 +1,6 @@
-"""Periodic task shells: reconcile PostgreSQL with the queue, sweep expired leases.
+"""Periodic task shells: reconcile PostgreSQL with the queue, sweep expired leases, sweep storage garbage.
 
-Both are arq cron jobs; arq's ``unique`` cron ids make one worker of the fleet
+All are arq cron jobs; arq's ``unique`` cron ids make one worker of the fleet
 run each tick.  A pass that cannot reach Redis or PostgreSQL only logs: the
 next tick retries, and PostgreSQL stays the authority meanwhile.
 """
@@ -15,7 +15,9 @@ import structlog
 from arq.cron import CronJob, cron
 from sqlalchemy.exc import SQLAlchemyError
 
+from control_plane.domain.errors import DomainError
 from control_plane.integrations.queue import ArqJobQueue
+from control_plane.services import storage_sweep
 from control_plane.services.reconciliation import Reconciler, ReconcileReport
 from control_plane.settings import Settings, WorkerSettings, get_settings
 
@@ -78,6 +80,33 @@ async def _run(ctx: dict[str, Any], kind: str, run: _Pass) -> dict[str, int | bo
     return counts
 
 
+async def sweep_storage(ctx: dict[str, Any]) -> dict[str, int | bool]:
+    """Delete objects of keys no image row references (past the grace), batch by batch, until none is due.
+
+    Commits after the claim and after the release, never across the S3 deletes.
+    """
+    settings: Settings = ctx.get("settings") or get_settings()
+    store = ctx["image_tools"].store
+    report = storage_sweep.SweepReport()
+    try:
+        while True:
+            async with ctx["sessions"]() as session:
+                claim = await storage_sweep.claim_garbage(session, grace_s=settings.worker.storage_garbage_grace_s)
+                await session.commit()
+            if not claim.ids:
+                break
+            report.deleted += await storage_sweep.delete_objects(store, claim.unreferenced_keys)
+            async with ctx["sessions"]() as session:
+                await storage_sweep.release_garbage(session, claim)
+                await session.commit()
+            report.released += len(claim.ids)
+    except (SQLAlchemyError, OSError, DomainError) as exc:  # S3 away or refusing: the next tick retries
+        log.warning("storage_sweep.failed", error=str(exc), **report.as_dict())
+        return {"unavailable": True, **report.as_dict()}
+    log.info("storage_sweep.pass", **report.as_dict())
+    return dict(report.as_dict())
+
+
 def reconciliation_cron_jobs(settings: WorkerSettings) -> list[CronJob]:
     """Both passes as arq cron jobs, one run per tick across the fleet.
 
@@ -96,5 +125,11 @@ def reconciliation_cron_jobs(settings: WorkerSettings) -> list[CronJob]:
             run_at_startup=True,
             timeout=max(settings.lease_sweep_interval_s, _MIN_TIMEOUT_S),
             **cron_schedule(settings.lease_sweep_interval_s),
+        ),
+        cron(
+            sweep_storage,
+            unique=True,
+            timeout=max(settings.storage_sweep_interval_s, _MIN_TIMEOUT_S),
+            **cron_schedule(settings.storage_sweep_interval_s),
         ),
     ]

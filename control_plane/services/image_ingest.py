@@ -114,4 +114,5 @@ def _stored(image: PendingImage, processed: ProcessedImage, keys: tuple[str, str
         height=processed.height,
         bytes=size,
         content_type=processed.content_type,
+        thumbnail_bytes=len(processed.thumbnail_jpeg),
     )

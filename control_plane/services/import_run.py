@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import ImportJob
 from control_plane.db.repositories.catalog import CatalogRepository
+from control_plane.db.repositories.catalog_removals import CatalogRemovalRepository
 from control_plane.domain.mapping import MappedProduct, MappingErrors, RuleSet, compile_rules
 from control_plane.integrations.providers.base import ProductPage, ProviderClient, SourceProduct
 from control_plane.services.execution import JobExecution, LeaseLost
@@ -37,6 +38,8 @@ class Progress:
     images_total: int = 0
     images_processed: int = 0
     images_failed: int = 0
+    products_removed: int = 0
+    images_removed: int = 0
     pages: int = 0
 
     @classmethod
@@ -91,6 +94,8 @@ class ImportRun:
         self._images = images
         self._execution = execution
         self._catalog = CatalogRepository(session)
+        self._removals = CatalogRemovalRepository(session)
+        self._full = is_full_import(job.options)
 
     async def pages(self) -> AsyncGenerator[PageDone, None]:
         """Process pages from the checkpoint on; after each, the caller commits.
@@ -117,6 +122,8 @@ class ImportRun:
                 if cursor is not None:
                     upcoming = self._prefetch(cursor)
                 await self._ingest(page, progress)
+                if last and self._full:
+                    await self._settle_removals(progress)
                 progress.pages += 1
                 if not await self._execution.checkpoint(self._job.id, cursor=cursor, progress=asdict(progress)):
                     raise LeaseLost(self._job.id)
@@ -136,6 +143,15 @@ class ImportRun:
         mapped, failures = self._map(page.products)
         return MappedPage(page, mapped, failures)
 
+    async def _settle_removals(self, progress: Progress) -> None:
+        """The whole catalog was listed: what this job never saw is no longer at the provider."""
+        job = self._job
+        counts = await self._removals.settle_full_import(
+            job_id=job.id, company_id=job.company_id, integration_id=job.integration_id, provider=job.provider
+        )
+        progress.products_removed += counts.products_removed
+        progress.images_removed += counts.images_removed
+
     def _updated_since(self) -> datetime | None:
         raw = self._job.options.get("updated_since")
         return datetime.fromisoformat(raw) if isinstance(raw, str) else None
@@ -150,6 +166,8 @@ class ImportRun:
                 self._job.id, "products_failed", data={source.external_id: reason for source, reason in kept}
             )
         job = self._job
+        if self._full:  # failed mappings too: the provider still lists them, so they are not removed
+            await self._removals.record_seen(job.id, [source.external_id for source in page.page.products])
         rows = [_row(product, source, job) for product, source in mapped]
         await self._catalog.upsert_products(company_id=job.company_id, provider=job.provider, rows=rows)
         if self._images is None:
@@ -157,7 +175,15 @@ class ImportRun:
         ids = await self._catalog.product_ids(
             company_id=job.company_id, provider=job.provider, external_ids=[row["external_id"] for row in rows]
         )
-        wanted = [(ids[p.external_id], url, n) for p, _ in mapped for n, url in enumerate(p.images, start=1)]
+        # Each product's list as the provider gives it now, positions 1..k (a URL listed twice counts once).
+        wanted = [
+            (ids[p.external_id], url, n) for p, _ in mapped for n, url in enumerate(dict.fromkeys(p.images), start=1)
+        ]
+        progress.images_removed += await self._removals.replace_image_sets(
+            company_id=job.company_id,
+            products=[ids[p.external_id] for p, _ in mapped],
+            listed=[(product_id, url) for product_id, url, _ in wanted],
+        )
         progress.images_total += len(wanted)
         pending = await self._catalog.images_to_process(company_id=job.company_id, wanted=wanted)
         progress.images_processed += len(wanted) - len(pending)  # already stored by an earlier run
@@ -184,6 +210,11 @@ class ImportRun:
             else:
                 mapped.append((outcome, source))
         return mapped, failures
+
+
+def is_full_import(options: dict[str, Any]) -> bool:
+    """A run that lists the whole catalog: no ``updated_since`` window and no ``max_products`` cut."""
+    return options.get("updated_since") is None and options.get("max_products") is None
 
 
 def _retrieve(task: asyncio.Task[MappedPage]) -> None:
@@ -213,4 +244,4 @@ def _row(product: MappedProduct, source: SourceProduct, job: ImportJob) -> dict[
     }
 
 
-__all__ = ["ImportRun", "PageDone", "Progress"]
+__all__ = ["ImportRun", "PageDone", "Progress", "is_full_import"]
