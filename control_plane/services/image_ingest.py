@@ -71,7 +71,8 @@ class ImageIngest:
                 except ImageRejected as exc:
                     if attempt == policy.download_attempts or not exc.worth_retrying_now:
                         suffix = f" (after {attempt} tries)" if attempt > 1 else ""
-                        return f"{exc.reason.value}: {exc.detail}{suffix}"
+                        # ``detail`` already starts with the reason; the row gets it once ("bomb: …").
+                        return f"{exc.reason.value}: {exc.reason_detail}{suffix}"
             await asyncio.sleep(policy.retry_delay_s(attempt))
         raise AssertionError("unreachable: the last attempt returns")
 
