@@ -89,6 +89,9 @@ async def sweep_storage(ctx: dict[str, Any]) -> dict[str, int | bool]:
     store = ctx["image_tools"].store
     report = storage_sweep.SweepReport()
     try:
+        async with ctx["sessions"]() as session:
+            await storage_sweep.forget_settled_jobs(session)
+            await session.commit()
         while True:
             async with ctx["sessions"]() as session:
                 claim = await storage_sweep.claim_garbage(session, grace_s=settings.worker.storage_garbage_grace_s)

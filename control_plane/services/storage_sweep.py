@@ -43,6 +43,11 @@ class SweepReport:
         return {"released": self.released, "deleted": self.deleted}
 
 
+async def forget_settled_jobs(session: AsyncSession) -> int:
+    """Before sweeping: drop what settled jobs saw (their workers normally do it as they settle)."""
+    return await CatalogRemovalRepository(session).forget_settled_jobs()
+
+
 async def claim_garbage(session: AsyncSession, *, grace_s: float) -> GarbageClaim:
     """Step 1: take a batch past the grace; its unreferenced keys are decided now, just before the deletes."""
     return await CatalogRemovalRepository(session).claim_garbage(

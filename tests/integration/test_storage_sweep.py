@@ -16,9 +16,18 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from control_plane.db.models import Product, ProductImage, StorageGarbage, StorageUsage
+from control_plane.db.models import (
+    ImportJob,
+    ImportSeenProduct,
+    Product,
+    ProductImage,
+    StorageGarbage,
+    StorageUsage,
+)
 from control_plane.db.repositories.catalog import CatalogRepository
 from control_plane.db.repositories.catalog_removals import CatalogRemovalRepository, GarbageClaim
+from control_plane.domain.jobs import JobStatus
+from control_plane.domain.principals import Tier
 from control_plane.domain.providers import Provider
 from control_plane.integrations.images import S3ImageStore
 from control_plane.settings import Settings
@@ -204,3 +213,31 @@ async def test_without_the_reference_check_a_shared_object_would_be_deleted(
     await _drop_p1_images(sessions, shared)
     await sweep_storage(_ctx(settings, sessions, store, grace_s=0))
     assert not await store.exists(shared["keys"]["s"]), "without the check the referenced object is deleted"
+
+
+async def test_the_sweep_forgets_what_settled_jobs_saw_and_keeps_running_jobs_rows(
+    settings: Settings, sessions: Sessions, store: S3ImageStore, tenants: Tenants
+) -> None:
+    """A job cancelled while queued never passes through its worker's settling; the sweep cleans up after it."""
+    jobs = {status: uuid.uuid4() for status in (JobStatus.CANCELLED, JobStatus.RUNNING)}
+    async with sessions() as session:
+        for status, job_id in jobs.items():
+            session.add(
+                ImportJob(
+                    id=job_id,
+                    company_id=tenants.acme.company_id,
+                    integration_id=tenants.acme.integration_id,
+                    provider=Provider.SHOPIFY,
+                    tier=Tier.PRO,
+                    status=status,
+                    correlation_id=f"seen-{status.value}",
+                )
+            )
+        await session.flush()
+        for job_id in jobs.values():
+            await CatalogRemovalRepository(session).record_seen(job_id, ["a", "b", "a"])
+        await session.commit()
+    await sweep_storage(_ctx(settings, sessions, store, grace_s=3600))
+    async with sessions() as session:
+        left = (await session.execute(sa.select(ImportSeenProduct.job_id, ImportSeenProduct.external_id))).all()
+    assert sorted(left) == [(jobs[JobStatus.RUNNING], "a"), (jobs[JobStatus.RUNNING], "b")]

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.db.models import ImportSeenProduct
+from control_plane.db.models import ImportJob, ImportSeenProduct
+from control_plane.domain.jobs import TERMINAL_STATUSES
 from control_plane.domain.providers import Provider
 
 RECORD_SEEN = sa.text(
@@ -170,6 +171,16 @@ class CatalogRemovalRepository:
     async def forget_seen(self, job_id: uuid.UUID) -> None:
         """The job settled: what it saw is no longer needed."""
         await self._session.execute(sa.delete(ImportSeenProduct).where(ImportSeenProduct.job_id == job_id))
+
+    async def forget_settled_jobs(self) -> int:
+        """Seen rows of jobs settled without their worker (cancelled while queued, given up by reconciliation)."""
+        settled = sa.select(ImportJob.id).where(ImportJob.status.in_(TERMINAL_STATUSES))
+        result = await self._session.execute(
+            sa.delete(ImportSeenProduct)
+            .where(ImportSeenProduct.job_id.in_(settled))
+            .returning(ImportSeenProduct.job_id)
+        )
+        return len(result.all())
 
     async def claim_garbage(self, *, grace_s: float, claim_ttl_s: float, limit: int) -> GarbageClaim:
         """Take up to ``limit`` garbage rows older than the grace, and check their keys' references now.
