@@ -1,17 +1,19 @@
 """One attempt at an import, streamed page by page.
 
 Each page is fetched, mapped, upserted, its images stored, and the job's
-checkpoint (the provider cursor and the running counters) advanced — all in
-the session's current transaction.  The run then yields, and the worker (the
-edge) commits: a crash loses at most the page in flight, and redoing it is
-harmless because every write is an idempotent upsert.  A 10,000-product
-catalog is never held in memory.
+checkpoint (the provider cursor and the running counters) advanced.  The run
+then yields, and the worker (the edge) commits: a crash loses at most the page
+in flight, and redoing it is harmless because every write is an idempotent
+upsert.  When a page has images to download, the edge's ``end_transaction``
+commits the page's rows first (the lease checked), so no transaction stays
+open while images are fetched and uploaded.  A 10,000-product catalog is never
+held in memory.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -85,7 +87,10 @@ class ImportRun:
         context: dict[str, Any],
         images: ImageIngest | None,
         execution: JobExecution,
+        end_transaction: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``end_transaction`` (the edge's commit) runs before a page's image downloads; without it they
+        happen inside the page's transaction (tests and benches that import without images)."""
         self._session = session
         self._job = job
         self._client = client
@@ -93,6 +98,7 @@ class ImportRun:
         self._context = context
         self._images = images
         self._execution = execution
+        self._end_transaction = end_transaction
         self._catalog = CatalogRepository(session)
         self._removals = CatalogRemovalRepository(session)
         self._full = is_full_import(job.options)
@@ -143,6 +149,18 @@ class ImportRun:
         mapped, failures = self._map(page.products)
         return MappedPage(page, mapped, failures)
 
+    async def _commit_before_downloads(self) -> None:
+        """Commit the page's rows (fenced on the lease) so the downloads run outside any transaction.
+
+        A crash after this commit redoes the page from the old checkpoint: the
+        upserts change nothing, already removed rows are not found again, the
+        pending images are downloaded again.
+        """
+        if not (await self._execution.renew(self._job.id)).held:
+            raise LeaseLost(self._job.id)
+        assert self._end_transaction is not None
+        await self._end_transaction()
+
     async def _settle_removals(self, progress: Progress) -> None:
         """The whole catalog was listed: what this job never saw is no longer at the provider."""
         job = self._job
@@ -187,6 +205,8 @@ class ImportRun:
         progress.images_total += len(wanted)
         pending = await self._catalog.images_to_process(company_id=job.company_id, wanted=wanted)
         progress.images_processed += len(wanted) - len(pending)  # already stored by an earlier run
+        if pending and self._end_transaction is not None:
+            await self._commit_before_downloads()
         result = await self._images.ingest(pending)
         await self._catalog.mark_stored(result.stored, company_id=job.company_id)
         await self._catalog.mark_failed(
