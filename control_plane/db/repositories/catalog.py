@@ -202,7 +202,7 @@ class CatalogRepository:
         )
 
     async def sample(self, company_id: uuid.UUID, limit: int) -> list[tuple[str, Any, str | None, str | None]]:
-        """A few products with a thumbnail each: (title, price, currency, thumbnail key)."""
+        """A few products still listed by their provider, with a thumbnail each: (title, price, currency, key)."""
         thumbnail = (
             sa.select(ProductImage.thumbnail_key)
             .where(ProductImage.product_id == Product.id, ProductImage.status == STORED)
@@ -212,7 +212,7 @@ class CatalogRepository:
         )
         result = await self._session.execute(
             sa.select(Product.title, Product.price, Product.currency, thumbnail)
-            .where(Product.company_id == company_id)
+            .where(Product.company_id == company_id, Product.removed_at.is_(None))
             .order_by(Product.external_id)
             .limit(limit)
         )
