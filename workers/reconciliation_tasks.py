@@ -1,6 +1,6 @@
-"""Periodic task shells: reconcile PostgreSQL with the queue, sweep expired leases.
+"""Periodic task shells: reconcile PostgreSQL with the queue, sweep expired leases, sweep storage garbage.
 
-Both are arq cron jobs; arq's ``unique`` cron ids make one worker of the fleet
+All are arq cron jobs; arq's ``unique`` cron ids make one worker of the fleet
 run each tick.  A pass that cannot reach Redis or PostgreSQL only logs: the
 next tick retries, and PostgreSQL stays the authority meanwhile.
 """
@@ -15,6 +15,8 @@ import structlog
 from arq.cron import CronJob, cron
 from sqlalchemy.exc import SQLAlchemyError
 
+from control_plane.domain.errors import DomainError
+from control_plane.services import storage_sweep
 from control_plane.services.reconciliation import Reconciler, ReconcileReport
 from control_plane.settings import WorkerSettings
 from workers.resources import CronResources, resources
@@ -77,6 +79,37 @@ async def _run(ctx: dict[str, Any], kind: str, run: _Pass) -> dict[str, int | bo
     return counts
 
 
+async def sweep_storage(ctx: dict[str, Any]) -> dict[str, int | bool]:
+    """Delete objects of keys no image row references (past the grace), batch by batch, until none is due.
+
+    Commits after the claim and after the release, never across the S3 deletes.
+    """
+    worker = resources(ctx)  # the image store is a worker's; the sweep runs in worker processes
+    sessions, store = worker.sessions, worker.image_tools.store
+    grace_s = worker.settings.worker.storage_garbage_grace_s
+    report = storage_sweep.SweepReport()
+    try:
+        async with sessions() as session:
+            await storage_sweep.forget_settled_jobs(session)
+            await session.commit()
+        while True:
+            async with sessions() as session:
+                claim = await storage_sweep.claim_garbage(session, grace_s=grace_s)
+                await session.commit()
+            if not claim.ids:
+                break
+            report.deleted += await storage_sweep.delete_objects(store, claim.unreferenced_keys)
+            async with sessions() as session:
+                await storage_sweep.release_garbage(session, claim)
+                await session.commit()
+            report.released += len(claim.ids)
+    except (SQLAlchemyError, OSError, DomainError) as exc:  # S3 away or refusing: the next tick retries
+        log.warning("storage_sweep.failed", error=str(exc), **report.as_dict())
+        return {"unavailable": True, **report.as_dict()}
+    log.info("storage_sweep.pass", **report.as_dict())
+    return dict(report.as_dict())
+
+
 def reconciliation_cron_jobs(settings: WorkerSettings) -> list[CronJob]:
     """Both passes as arq cron jobs, one run per tick across the fleet.
 
@@ -95,5 +128,11 @@ def reconciliation_cron_jobs(settings: WorkerSettings) -> list[CronJob]:
             run_at_startup=True,
             timeout=max(settings.lease_sweep_interval_s, _MIN_TIMEOUT_S),
             **cron_schedule(settings.lease_sweep_interval_s),
+        ),
+        cron(
+            sweep_storage,
+            unique=True,
+            timeout=max(settings.storage_sweep_interval_s, _MIN_TIMEOUT_S),
+            **cron_schedule(settings.storage_sweep_interval_s),
         ),
     ]

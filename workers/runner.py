@@ -103,6 +103,7 @@ class JobRunner:
                 if include_images
                 else None,
                 execution=execution,
+                end_transaction=session.commit,
             )
             progress = Progress()
             async with aclosing(run.pages()) as pages:  # leaving early drops the page fetched ahead

@@ -35,6 +35,8 @@ class VariantRuleIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     transforms: Transforms = msgspec.field(default_factory=list)
     default: Any = None
     required: bool = False
+    keep_empty: bool = False
+    """Optional text targets only: store ``""`` as it came instead of NULL."""
 
 
 class RuleIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -45,6 +47,8 @@ class RuleIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     transforms: Transforms = msgspec.field(default_factory=list)
     default: Any = None
     required: bool = False
+    keep_empty: bool = False
+    """Optional text targets only: store ``""`` as it came instead of NULL."""
     each: Annotated[list[VariantRuleIn], msgspec.Meta(max_length=MAX_RULES)] | None = None
 
 

@@ -35,6 +35,10 @@ class Progress(msgspec.Struct):
     images_total: int
     images_processed: int
     images_failed: int
+    products_removed: int
+    """Products a full import no longer found at the provider (marked removed, not deleted)."""
+    images_removed: int
+    """Image rows dropped because their product no longer lists them or was removed."""
 
 
 class Job(msgspec.Struct):
@@ -68,6 +72,8 @@ class Job(msgspec.Struct):
             images_total=job.images_total,
             images_processed=job.images_processed,
             images_failed=job.images_failed,
+            products_removed=job.products_removed,
+            images_removed=job.images_removed,
         )
         return cls(
             id=job.id,

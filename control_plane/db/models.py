@@ -132,6 +132,10 @@ class ImportJob(Base):
     images_total: Mapped[int] = mapped_column(default=0)
     images_processed: Mapped[int] = mapped_column(default=0)
     images_failed: Mapped[int] = mapped_column(default=0)
+    products_removed: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Products a full import no longer found at the provider, marked removed."""
+    images_removed: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Image rows dropped: no longer listed on their product, or their product was removed."""
     checkpoint: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     correlation_id: Mapped[str] = mapped_column(sa.String(200))
@@ -188,8 +192,13 @@ class Product(Base):
     source_updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_now())
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_now())
+    removed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    """Set when a full import no longer found the product at the provider; cleared when it comes back."""
 
-    __table_args__ = (sa.UniqueConstraint("company_id", "provider", "external_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("company_id", "provider", "external_id"),
+        sa.Index("ix_products_integration_removed", "integration_id", "removed_at"),
+    )
 
 
 class ProductImage(Base):
@@ -205,6 +214,8 @@ class ProductImage(Base):
     width: Mapped[int | None] = mapped_column()
     height: Mapped[int | None] = mapped_column()
     bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
+    thumbnail_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
+    """Charged with ``bytes`` when stored; given back when the row goes (see ``storage_garbage``)."""
     content_type: Mapped[str | None] = mapped_column(sa.String(100))
     status: Mapped[str] = mapped_column(sa.String(32), default="pending")
     error: Mapped[str | None] = mapped_column(sa.Text)
@@ -212,7 +223,44 @@ class ProductImage(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("product_id", "source_url"),
+        # Deferred to commit: a page's upserts may swap two positions on the way to 1..k.
+        sa.UniqueConstraint("product_id", "position", deferrable=True, initially="DEFERRED"),
         sa.Index("ix_product_images_company", "company_id"),
+        # "Does any row still reference this key?" is asked for every garbage key the sweep deletes.
+        sa.Index("ix_product_images_s3_key", "s3_key"),
+        sa.Index("ix_product_images_thumbnail_key", "thumbnail_key"),
+    )
+
+
+class ImportSeenProduct(Base):
+    """Source product ids a running full import has seen; a resumed attempt keeps them, settling drops them."""
+
+    __tablename__ = "import_seen_products"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True)
+    external_id: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+
+
+class StorageGarbage(Base):
+    """An S3 key one company's image row stopped referencing, with the bytes that row was charged.
+
+    The storage sweep deletes the object once no image row references the key
+    (any company's: objects are shared) and gives the company its bytes back.
+    """
+
+    __tablename__ = "storage_garbage"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(1024))
+    company_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("companies.id", ondelete="CASCADE"))
+    bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    noted_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_now())
+    claimed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    """Set by the sweep handling the row, so a second sweep skips it until the claim is stale."""
+
+    __table_args__ = (
+        sa.Index("ix_storage_garbage_noted_at", "noted_at"),
+        sa.Index("ix_storage_garbage_key", "key"),
     )
 
 

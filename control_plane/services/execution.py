@@ -16,10 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import ImportJob
 from control_plane.db.repositories import JobRepository
+from control_plane.db.repositories.catalog_removals import CatalogRemovalRepository
 from control_plane.db.repositories.leases import LeaseRepository, LeaseState
-from control_plane.domain.jobs import JobStatus
+from control_plane.domain.jobs import TERMINAL_STATUSES, JobStatus
 
-COUNTERS = ("products_processed", "products_failed", "images_total", "images_processed", "images_failed")
+COUNTERS = (
+    "products_processed",
+    "products_failed",
+    "images_total",
+    "images_processed",
+    "images_failed",
+    "products_removed",
+    "images_removed",
+)
 
 
 class LeaseLost(Exception):
@@ -34,6 +43,7 @@ class JobExecution:
     def __init__(self, session: AsyncSession, *, worker_id: str, lease_ttl: timedelta) -> None:
         self._jobs = JobRepository(session)
         self._leases = LeaseRepository(session)
+        self._removals = CatalogRemovalRepository(session)
         self._worker_id = worker_id
         self._ttl = lease_ttl
 
@@ -108,6 +118,8 @@ class JobExecution:
         settled = await self._leases.release(job.id, worker_id=self._worker_id, to=to, **values)
         if settled is None:
             raise LeaseLost(job.id)
+        if to in TERMINAL_STATUSES:  # a retry or hand-back resumes and still needs what it saw
+            await self._removals.forget_seen(job.id)
         await self._event(job.id, kind, from_status=JobStatus.RUNNING, to_status=to, message=message, data=data)
         return settled
 

@@ -87,7 +87,7 @@ class ImageIngest:
             stored: tuple[StoredImage, int] = await retrying(once)
         except ImageRejected as exc:
             suffix = f" (after {tries} tries)" if tries > 1 else ""
-            return f"{exc.reason.value}: {exc.detail}{suffix}"
+            return f"{exc.reason.value}: {exc.reason_detail}{suffix}"  # the reason once ("bomb: …")
         return stored
 
     async def _one(self, image: PendingImage) -> tuple[StoredImage, int]:
@@ -133,4 +133,5 @@ def _stored(image: PendingImage, processed: ProcessedImage, keys: tuple[str, str
         height=processed.height,
         bytes=size,
         content_type=processed.content_type,
+        thumbnail_bytes=len(processed.thumbnail_jpeg),
     )

@@ -1,17 +1,19 @@
 """One attempt at an import, streamed page by page.
 
 Each page is fetched, mapped, upserted, its images stored, and the job's
-checkpoint (the provider cursor and the running counters) advanced — all in
-the session's current transaction.  The run then yields, and the worker (the
-edge) commits: a crash loses at most the page in flight, and redoing it is
-harmless because every write is an idempotent upsert.  A 10,000-product
-catalog is never held in memory.
+checkpoint (the provider cursor and the running counters) advanced.  The run
+then yields, and the worker (the edge) commits: a crash loses at most the page
+in flight, and redoing it is harmless because every write is an idempotent
+upsert.  When a page has images to download, the edge's ``end_transaction``
+commits the page's rows first (the lease checked), so no transaction stays
+open while images are fetched and uploaded.  A 10,000-product catalog is never
+held in memory.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import ImportJob
 from control_plane.db.repositories.catalog import CatalogRepository
+from control_plane.db.repositories.catalog_removals import CatalogRemovalRepository
 from control_plane.domain.mapping import MappedProduct, MappingErrors, RuleSet, compile_rules
 from control_plane.integrations.providers.base import ProductPage, ProviderClient, SourceProduct
 from control_plane.services.execution import JobExecution, LeaseLost
@@ -37,6 +40,8 @@ class Progress:
     images_total: int = 0
     images_processed: int = 0
     images_failed: int = 0
+    products_removed: int = 0
+    images_removed: int = 0
     pages: int = 0
 
     @classmethod
@@ -82,7 +87,10 @@ class ImportRun:
         context: dict[str, Any],
         images: ImageIngest | None,
         execution: JobExecution,
+        end_transaction: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``end_transaction`` (the edge's commit) runs before a page's image downloads; without it they
+        happen inside the page's transaction (tests and benches that import without images)."""
         self._session = session
         self._job = job
         self._client = client
@@ -90,7 +98,10 @@ class ImportRun:
         self._context = context
         self._images = images
         self._execution = execution
+        self._end_transaction = end_transaction
         self._catalog = CatalogRepository(session)
+        self._removals = CatalogRemovalRepository(session)
+        self._full = is_full_import(job.options)
 
     async def pages(self) -> AsyncGenerator[PageDone, None]:
         """Process pages from the checkpoint on; after each, the caller commits.
@@ -117,6 +128,8 @@ class ImportRun:
                 if cursor is not None:
                     upcoming = self._prefetch(cursor)
                 await self._ingest(page, progress)
+                if last and self._full:
+                    await self._settle_removals(progress)
                 progress.pages += 1
                 if not await self._execution.checkpoint(self._job.id, cursor=cursor, progress=asdict(progress)):
                     raise LeaseLost(self._job.id)
@@ -136,6 +149,27 @@ class ImportRun:
         mapped, failures = self._map(page.products)
         return MappedPage(page, mapped, failures)
 
+    async def _commit_before_downloads(self) -> None:
+        """Commit the page's rows (fenced on the lease) so the downloads run outside any transaction.
+
+        A crash after this commit redoes the page from the old checkpoint: the
+        upserts change nothing, already removed rows are not found again, the
+        pending images are downloaded again.
+        """
+        if not (await self._execution.renew(self._job.id)).held:
+            raise LeaseLost(self._job.id)
+        assert self._end_transaction is not None
+        await self._end_transaction()
+
+    async def _settle_removals(self, progress: Progress) -> None:
+        """The whole catalog was listed: what this job never saw is no longer at the provider."""
+        job = self._job
+        counts = await self._removals.settle_full_import(
+            job_id=job.id, company_id=job.company_id, integration_id=job.integration_id, provider=job.provider
+        )
+        progress.products_removed += counts.products_removed
+        progress.images_removed += counts.images_removed
+
     def _updated_since(self) -> datetime | None:
         raw = self._job.options.get("updated_since")
         return datetime.fromisoformat(raw) if isinstance(raw, str) else None
@@ -150,6 +184,8 @@ class ImportRun:
                 self._job.id, "products_failed", data={source.external_id: reason for source, reason in kept}
             )
         job = self._job
+        if self._full:  # failed mappings too: the provider still lists them, so they are not removed
+            await self._removals.record_seen(job.id, [source.external_id for source in page.page.products])
         rows = [_row(product, source, job) for product, source in mapped]
         await self._catalog.upsert_products(company_id=job.company_id, provider=job.provider, rows=rows)
         if self._images is None:
@@ -157,10 +193,20 @@ class ImportRun:
         ids = await self._catalog.product_ids(
             company_id=job.company_id, provider=job.provider, external_ids=[row["external_id"] for row in rows]
         )
-        wanted = [(ids[p.external_id], url, n) for p, _ in mapped for n, url in enumerate(p.images, start=1)]
+        # Each product's list as the provider gives it now, positions 1..k (a URL listed twice counts once).
+        wanted = [
+            (ids[p.external_id], url, n) for p, _ in mapped for n, url in enumerate(dict.fromkeys(p.images), start=1)
+        ]
+        progress.images_removed += await self._removals.replace_image_sets(
+            company_id=job.company_id,
+            products=[ids[p.external_id] for p, _ in mapped],
+            listed=[(product_id, url) for product_id, url, _ in wanted],
+        )
         progress.images_total += len(wanted)
         pending = await self._catalog.images_to_process(company_id=job.company_id, wanted=wanted)
         progress.images_processed += len(wanted) - len(pending)  # already stored by an earlier run
+        if pending and self._end_transaction is not None:
+            await self._commit_before_downloads()
         result = await self._images.ingest(pending)
         await self._catalog.mark_stored(result.stored, company_id=job.company_id)
         await self._catalog.mark_failed(
@@ -184,6 +230,11 @@ class ImportRun:
             else:
                 mapped.append((outcome, source))
         return mapped, failures
+
+
+def is_full_import(options: dict[str, Any]) -> bool:
+    """A run that lists the whole catalog: no ``updated_since`` window and no ``max_products`` cut."""
+    return options.get("updated_since") is None and options.get("max_products") is None
 
 
 def _retrieve(task: asyncio.Task[MappedPage]) -> None:
@@ -213,4 +264,4 @@ def _row(product: MappedProduct, source: SourceProduct, job: ImportJob) -> dict[
     }
 
 
-__all__ = ["ImportRun", "PageDone", "Progress"]
+__all__ = ["ImportRun", "PageDone", "Progress", "is_full_import"]

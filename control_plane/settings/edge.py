@@ -77,6 +77,14 @@ class WorkerSettings(Section):
     pending_grace_s: float = Field(
         10.0, ge=0, description="Age before a PENDING or QUEUED job missing from Redis counts as orphaned."
     )
+    storage_sweep_interval_s: int = Field(
+        300, ge=1, description="How often unreferenced image objects are deleted; under 60 it must divide 60."
+    )
+    storage_garbage_grace_s: float = Field(
+        3600.0,
+        ge=0,
+        description="How long an S3 key no image row references stays before the sweep deletes its object.",
+    )
     retry_delays_s: tuple[int, ...] = Field(
         (5, 25, 125), description="Backoff before each retry of a failed attempt (REQ-QUEUE-1: 5 s, 25 s, 125 s)."
     )

@@ -91,21 +91,22 @@ class RollingWindow:
 class Limits:
     """One account's limiter state, keyed by credential as the providers key it."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
         self.rest: dict[str, LeakyBucket] = {}
         self.graphql: dict[str, LeakyBucket] = {}
         self.roastify: dict[str, RollingWindow] = {}
 
     def rest_bucket(self, token: str, plan: PlanLimits) -> LeakyBucket:
-        return _bucket(self.rest, token, plan.rest_capacity, plan.rest_leak_per_s)
+        return _bucket(self.rest, token, plan.rest_capacity, plan.rest_leak_per_s, self._clock)
 
     def graphql_bucket(self, token: str, plan: PlanLimits) -> LeakyBucket:
-        return _bucket(self.graphql, token, plan.graphql_max_points, plan.graphql_restore_per_s)
+        return _bucket(self.graphql, token, plan.graphql_max_points, plan.graphql_restore_per_s, self._clock)
 
     def roastify_window(self, key: str) -> RollingWindow:
         window = self.roastify.get(key)
         if window is None:
-            window = self.roastify[key] = RollingWindow(ROASTIFY_LIMIT, ROASTIFY_WINDOW_S)
+            window = self.roastify[key] = RollingWindow(ROASTIFY_LIMIT, ROASTIFY_WINDOW_S, self._clock)
         return window
 
     def clear(self) -> None:
@@ -114,9 +115,9 @@ class Limits:
         self.roastify.clear()
 
 
-def _bucket(buckets: dict[str, LeakyBucket], key: str, capacity: float, leak: float) -> LeakyBucket:
+def _bucket(buckets: dict[str, LeakyBucket], key: str, capacity: float, leak: float, clock: Clock) -> LeakyBucket:
     """The bucket for ``key``, rebuilt empty when the plan (capacity or rate) changed."""
     bucket = buckets.get(key)
     if bucket is None or (bucket.capacity, bucket.leak_per_s) != (capacity, leak):
-        bucket = buckets[key] = LeakyBucket(capacity, leak)
+        bucket = buckets[key] = LeakyBucket(capacity, leak, clock)
     return bucket

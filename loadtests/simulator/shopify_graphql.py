@@ -146,13 +146,14 @@ def _encoded_connection(seed: int, catalog: Catalog, base: str, args: Arguments)
     A touch or a new configuration makes a different ``catalog`` (it is part of the key), so a cached page
     is never stale; the cost extension and every header are still computed per request.
     """
-    matching = catalog.matching(args.since, strict=args.strict)
-    end = min(args.start + args.first, matching)
+    listing = catalog.listing(args.since, strict=args.strict)
+    indices = listing.after(args.start, args.first)
     edges = [
         {"cursor": cursors.encode(seed, CURSOR_KIND, {"i": index}), "node": graphql_node(base, catalog, index)}
-        for index in range(args.start, end)
+        for index in indices
     ]
-    page_info = {"hasNextPage": end < matching, "endCursor": edges[-1]["cursor"] if edges else None}
+    has_next = bool(indices) and listing.has_after(indices[-1])
+    page_info = {"hasNextPage": has_next, "endCursor": edges[-1]["cursor"] if edges else None}
     return msgspec.Raw(msgspec.json.encode({"edges": edges, "pageInfo": page_info})), len(edges)
 
 

@@ -17,6 +17,8 @@ PRODUCT_ID_BASE = 7_000_000_000_000
 VARIANT_ID_BASE = 40_000_000_000_000
 IMAGE_ID_BASE = 30_000_000_000_000
 OPTION_ID_BASE = 9_000_000_000_000
+IMAGE_ID_STRIDE = 100_000
+"""Image ids per product: serials grow with every replacement, so the block is wide."""
 SHOP_TZ = timezone(timedelta(hours=-5))
 """Shops answer in their own time zone; a fixed offset keeps responses deterministic."""
 
@@ -30,7 +32,7 @@ def variant_id(index: int, variant: Variant) -> int:
 
 
 def image_id(index: int, image: Image) -> int:
-    return IMAGE_ID_BASE + index * 100 + image.position - 1
+    return IMAGE_ID_BASE + index * IMAGE_ID_STRIDE + image.serial - 1
 
 
 def gid(kind: str, numeric: int) -> str:
@@ -124,7 +126,7 @@ def rest_product(base: str, catalog: Catalog, index: int) -> dict[str, Any]:
     """Product ``index`` as ``GET /admin/api/{version}/products.json`` returns it."""
     product = catalog.product(index)
     created, updated = shop_time(product.created_at), shop_time(catalog.updated_at(index))
-    images = [_rest_image(base, catalog, product, image, created) for image in product.images]
+    images = [_rest_image(base, catalog, product, image, created) for image in catalog.images(index)]
     pid = product_id(index)
     return {
         "id": pid,
@@ -193,5 +195,5 @@ def graphql_node(base: str, catalog: Catalog, index: int) -> dict[str, Any]:
         "updatedAt": utc_z(catalog.updated_at(index)),
         "options": [{"name": name, "values": list(values)} for name, values in options],
         "variants": {"edges": [{"node": _graphql_variant(product, v)} for v in product.variants]},
-        "images": {"edges": [{"node": _graphql_image(base, catalog, product, i)} for i in product.images]},
+        "images": {"edges": [{"node": _graphql_image(base, catalog, product, i)} for i in catalog.images(index)]},
     }

@@ -10,13 +10,15 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from control_plane.domain.providers import Provider
 from harness.settings import SimulatorSettings
 from loadtests.simulator.catalog import Catalog, CatalogSpec, Touch
+from loadtests.simulator.clock import Clock, SystemClock
 from loadtests.simulator.config import AccountConfig, effective_credential
+from loadtests.simulator.edits import CatalogEdits, replace_images
 from loadtests.simulator.limits import Limits
 
 
@@ -66,13 +68,16 @@ class AccountState:
     account: str
     config: AccountConfig
     seed: int
+    clock: Clock = field(default_factory=SystemClock)
     fault_rng: random.Random = field(init=False)
     burst_remaining: int = field(init=False)
     touches: tuple[Touch, ...] = ()
-    limits: Limits = field(default_factory=Limits)
+    edits: CatalogEdits = field(default_factory=CatalogEdits)
+    limits: Limits = field(init=False)
     stats: Stats = field(default_factory=Stats)
 
     def __post_init__(self) -> None:
+        self.limits = Limits(self.clock.monotonic)
         self.arm_faults()
 
     def arm_faults(self) -> None:
@@ -86,22 +91,43 @@ class AccountState:
 
     @property
     def catalog(self) -> Catalog:
-        spec = CatalogSpec.of(self.seed, self.provider.value, self.account, self.config)
-        return Catalog(spec, self.touches)
+        return Catalog(self.spec, self.touches, self.edits)
+
+    @property
+    def spec(self) -> CatalogSpec:
+        return CatalogSpec.of(self.seed, self.provider.value, self.account, self.config)
+
+    def _now(self, now: datetime | None) -> datetime:
+        return (now or self.clock.now()).replace(microsecond=0)
 
     def touch(self, count: int, now: datetime | None = None) -> Touch:
         """Mark the first ``count`` products updated now; older touches it covers are dropped."""
-        at = (now or datetime.now(UTC)).replace(microsecond=0)
-        touch = Touch(count, at)
+        touch = Touch(count, self._now(now))
         self.touches = (*(t for t in self.touches if t.count > count), touch)
         return touch
+
+    def remove_products(self, indices: list[int]) -> None:
+        """Products gone from every surface; the others keep their indices and ids."""
+        self.edits = self.edits.remove(indices)
+
+    def replace_images(self, indices: list[int], drop: int, add: int, now: datetime | None = None) -> datetime:
+        """Drop the first ``drop`` images of each product, append ``add`` new ones; returns the new updated_at."""
+        now_at = latest = self._now(now)
+        catalog, edits = self.catalog, self.edits
+        for index in dict.fromkeys(indices):
+            at = max(now_at, catalog.updated_at(index) + timedelta(seconds=1))
+            edit = replace_images(self.spec, catalog.product(index), edits.images.get(index), drop, add, at)
+            edits, latest = edits.with_images(index, edit), max(latest, at)
+        self.edits = edits
+        return latest
 
 
 class Simulator:
     """Every account the simulator has seen, created lazily with the defaults."""
 
-    def __init__(self, settings: SimulatorSettings) -> None:
+    def __init__(self, settings: SimulatorSettings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock: Clock = clock or SystemClock()
         self._accounts: dict[tuple[Provider, str], AccountState] = {}
 
     def defaults(self) -> AccountConfig:
@@ -111,7 +137,9 @@ class Simulator:
         key = (provider, account)
         state = self._accounts.get(key)
         if state is None:
-            state = self._accounts[key] = AccountState(provider, account, self.defaults(), self.settings.seed)
+            state = self._accounts[key] = AccountState(
+                provider, account, self.defaults(), self.settings.seed, self.clock
+            )
         return state
 
     def config_of(self, provider: Provider, account: str) -> AccountConfig:

@@ -175,3 +175,22 @@ async def test_openapi_schema_is_served(client: AsyncTestClient) -> None:
     schema = (await client.get("/schema/openapi.json")).json()
     assert "/api/v1/imports" in schema["paths"]
     assert "bearer" in schema["components"]["securitySchemes"]
+
+
+async def test_job_progress_and_the_openapi_document_show_removal_counters(
+    client: AsyncTestClient, tenants: Tenants, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    response = await client.post(
+        IMPORTS, json={"integration_id": str(tenants.acme.integration_id)}, headers=tenants.acme.auth
+    )
+    job_id = response.json()["job"]["id"]
+    async with sessions() as session:
+        await session.execute(
+            sa.update(ImportJob).where(ImportJob.id == uuid.UUID(job_id)).values(products_removed=3, images_removed=7)
+        )
+        await session.commit()
+    progress = (await client.get(f"{IMPORTS}/{job_id}", headers=tenants.acme.auth)).json()["progress"]
+    assert (progress["products_removed"], progress["images_removed"]) == (3, 7)
+    schema = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    (shape,) = [s for name, s in schema.items() if name.endswith("Progress") and "images_failed" in s["properties"]]
+    assert {"products_removed", "images_removed"} <= set(shape["required"])

@@ -260,3 +260,16 @@ async def test_a_provider_failure_is_a_502_problem(
     problem = response.json()
     assert problem["type"].endswith(":provider_error")
     assert "roastify could not be read" in problem["detail"] and "404" in problem["detail"]
+
+
+async def test_keep_empty_is_saved_for_a_text_target_and_refused_elsewhere(
+    client: AsyncTestClient, tenants: Tenants
+) -> None:
+    kept = [*CUSTOM, {"target": "vendor", "source": "vendor", "keep_empty": True}]
+    saved = await client.put(f"{MAPPINGS}/roastify", json={"rules": kept}, headers=tenants.beans.auth)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["rules"][3] == {"target": "vendor", "source": "vendor", "keep_empty": True}
+    bad = [*CUSTOM, {"target": "price", "source": "price", "keep_empty": True}]
+    refused = await client.put(f"{MAPPINGS}/roastify", json={"rules": bad}, headers=tenants.beans.auth)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "rules[3].keep_empty"

@@ -216,25 +216,6 @@ async def test_graphql_validates_first_and_filters_by_updated_at(
     assert [e["node"]["id"] for e in newer] == [n["id"] for n in nodes[:2]]
 
 
-async def test_graphql_is_throttled_when_the_bucket_is_drained(
-    http: httpx.AsyncClient, accounts: Callable[[str], str]
-) -> None:
-    shop = accounts("gql-throttle")
-    await configure(http, "shopify", shop, products=250, images_max=0, variants_max=1)
-    first = await graphql(http, shop, {"first": 250})
-    assert first.json()["extensions"]["cost"]["actualQueryCost"] == 752
-    second = await graphql(http, shop, {"first": 250})
-    assert second.status_code == 200
-    body = second.json()
-    assert "data" not in body
-    assert body["errors"][0]["message"] == "Throttled"
-    assert body["errors"][0]["extensions"]["code"] == "THROTTLED"
-    status = body["extensions"]["cost"]["throttleStatus"]
-    assert status["currentlyAvailable"] < 752 and status["maximumAvailable"] == 1000.0
-    stats = (await http.get(f"/_sim/stats/shopify/{shop}")).json()
-    assert stats["graphql_throttled"] == 1 and stats["graphql_points_max_used"] >= 752
-
-
 async def test_roastify_list_is_summary_and_detail_has_cents(
     http: httpx.AsyncClient, sim: SimulatorSettings, accounts: Callable[[str], str]
 ) -> None:
@@ -385,3 +366,21 @@ async def test_account_config_is_validated_shown_and_reset(
     assert (shown["plan"], shown["credential"]) == ("plus", f"shpat_sim_{shop}")
     assert (await http.delete(path)).status_code == 204
     assert (await http.get(path)).json()["products"] == sim.default_products
+
+
+async def test_removed_and_re_imaged_products_through_the_proxy(
+    http: httpx.AsyncClient, accounts: Callable[[str], str]
+) -> None:
+    shop = accounts("edits")
+    await configure(http, "shopify", shop, products=6, images_min=2, images_max=2)
+    removed = await http.post(f"/_sim/accounts/shopify/{shop}/remove-products", json={"indices": [1]})
+    assert removed.status_code == 200, removed.text
+    replaced = await http.post(
+        f"/_sim/accounts/shopify/{shop}/replace-images", json={"indices": [2], "drop": 1, "add": 2}
+    )
+    assert replaced.status_code == 200, replaced.text
+    products = (await rest_page(http, shop, limit=10)).json()["products"]
+    assert [p["id"] % 1000 for p in products] == [0, 2, 3, 4, 5]
+    assert [image["position"] for image in products[1]["images"]] == [1, 2, 3]
+    bad = await http.post(f"/_sim/accounts/shopify/{shop}/remove-products", json={"indices": ["x"]})
+    assert bad.status_code == 400 and bad.json()["field"]

@@ -63,6 +63,8 @@ def _value(rule: Rule, sources: Sources, where: str, errors: list[FieldError]) -
             value = run(step, value)
         except TransformFailed as exc:
             raise _FieldFailed(str(exc)) from exc
+    if rule.keep_empty and value == "":
+        return ""
     if is_empty(value):
         if rule.fallback is not None:
             return rule.fallback

@@ -66,3 +66,15 @@ def test_both_passes_are_registered_unique_and_the_sweep_runs_at_startup() -> No
 def test_a_bad_interval_in_the_settings_fails_when_the_jobs_are_built() -> None:
     with pytest.raises(ValueError, match="must divide 60"):
         reconciliation_cron_jobs(WorkerSettings(lease_sweep_interval_s=7))
+
+
+def test_the_storage_sweep_is_registered_unique_on_its_own_interval() -> None:
+    jobs = {job.name: job for job in reconciliation_cron_jobs(WorkerSettings(storage_sweep_interval_s=600))}
+    sweep = jobs["cron:sweep_storage"]
+    assert sweep.unique and not sweep.run_at_startup
+    assert sweep.minute == {0, 10, 20, 30, 40, 50} and sweep.second == 0
+
+
+def test_storage_sweep_defaults_are_five_minutes_and_an_hour_of_grace() -> None:
+    defaults = WorkerSettings()
+    assert (defaults.storage_sweep_interval_s, defaults.storage_garbage_grace_s) == (300, 3600.0)

@@ -23,6 +23,7 @@ from control_plane.domain.mapping import (
 from control_plane.domain.mapping.paths import PathError, Sources, parse_path, resolve
 from control_plane.domain.mapping.transforms import Step, TransformFailed, run
 from tests.support.mapping import map_with
+from tests.support.mapping_oracle import interpret
 
 BASE: list[dict[str, Any]] = [{"target": "external_id", "source": "id"}, {"target": "title", "source": "title"}]
 
@@ -403,3 +404,58 @@ def test_variant_errors_name_the_variant() -> None:
             "grams": 1000,
         }
     ]
+
+
+def _both(rule_set: RuleSet, payload: dict[str, Any]) -> tuple[Any, Any]:
+    """What the oracle interpreter and the compiled mapping (imports and previews) make of one payload."""
+    return interpret(rule_set, payload), map_with(rule_set, payload)
+
+
+def test_an_empty_string_is_stored_as_null_by_default() -> None:
+    for mapped in _both(rules({"target": "vendor", "source": "vendor"}), {"id": 1, "title": "t", "vendor": ""}):
+        assert isinstance(mapped, MappedProduct) and mapped.vendor is None
+
+
+def test_keep_empty_keeps_an_empty_string_and_still_maps_a_missing_value_to_null() -> None:
+    kept = rules({"target": "vendor", "source": "vendor", "keep_empty": True})
+    for mapped in _both(kept, {"id": 1, "title": "t", "vendor": ""}):
+        assert isinstance(mapped, MappedProduct) and mapped.vendor == ""
+    for mapped in _both(kept, {"id": 1, "title": "t"}):
+        assert isinstance(mapped, MappedProduct) and mapped.vendor is None
+    trimmed = rules({"target": "vendor", "source": "vendor", "transforms": ["trim"], "keep_empty": True})
+    for mapped in _both(trimmed, {"id": 1, "title": "t", "vendor": "   "}):
+        assert isinstance(mapped, MappedProduct) and mapped.vendor == "", "judged after the transforms"
+    assert kept.to_json()[-1] == {"target": "vendor", "source": "vendor", "keep_empty": True}
+
+
+def test_keep_empty_inside_variants() -> None:
+    variants = {"target": "variants", "source": "variants[*]"}
+    rule_set = rules(
+        {
+            **variants,
+            "each": [{"target": "external_id", "source": "id"}, {"target": "sku", "source": "sku", "keep_empty": True}],
+        }
+    )
+    for mapped in _both(rule_set, {"id": 1, "title": "t", "variants": [{"id": 5, "sku": ""}]}):
+        assert isinstance(mapped, MappedProduct) and mapped.variants[0]["sku"] == ""
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"target": "price", "source": "p", "keep_empty": True}, "only for text targets; 'price' is decimal"),
+        ({"target": "tags", "source": "t", "keep_empty": True}, "only for text targets; 'tags' is list of text"),
+        ({"target": "vendor", "source": "v", "keep_empty": "yes"}, "must be true or false"),
+        ({"target": "vendor", "source": "v", "required": True, "keep_empty": True}, "not with a required target"),
+    ],
+)
+def test_keep_empty_is_refused_where_it_cannot_apply(rule: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidMapping) as caught:
+        parse_rules(with_rule(rule))
+    assert [(p.field, p.message.startswith(message)) for p in caught.value.problems] == [("rules[2].keep_empty", True)]
+
+
+def test_keep_empty_is_refused_on_a_mandatory_target() -> None:
+    with pytest.raises(InvalidMapping) as caught:
+        parse_rules([{"target": "external_id", "source": "id", "keep_empty": True}, BASE[1]])
+    assert [p.field for p in caught.value.problems] == ["rules[0].keep_empty"]

@@ -176,3 +176,10 @@ async def test_processing_runs_in_the_executor_and_errors_come_back_intact(execu
     with pytest.raises(ImageRejected) as caught:
         await process_image(png_declaring(30_000, 30_000), POLICY, executor)
     assert caught.value.reason is RejectReason.BOMB
+
+
+def test_a_bomb_is_refused_with_its_size_and_the_configured_limit() -> None:
+    with pytest.raises(ImageRejected) as caught:
+        inspect_and_thumbnail(png_declaring(30_000, 30_000), ImagePolicy(max_pixels=25_000_000))
+    assert caught.value.reason_detail == "declares 900,000,000 pixels, above the limit of 25,000,000 pixels"
+    assert str(caught.value).count("bomb") == 1

@@ -55,6 +55,7 @@ class StoredImage:
     height: int
     bytes: int
     content_type: str
+    thumbnail_bytes: int = 0
 
 
 PRODUCTS = cast(sa.Table, Product.__table__)
@@ -69,10 +70,12 @@ def _product_upsert() -> Insert:
         sa.tuple_(*(excluded[f] for f in PRODUCT_FIELDS))
     )
     updates = {f: excluded[f] for f in (*PRODUCT_FIELDS, "integration_id", "last_import_job_id")}
+    # A removed product the provider lists again comes back, even when nothing else in it changed.
+    returned = PRODUCTS.c.removed_at.is_not(None)
     return statement.on_conflict_do_update(
         index_elements=["company_id", "provider", "external_id"],
-        set_={**updates, "updated_at": sa.func.now()},
-        where=changed,
+        set_={**updates, "removed_at": None, "updated_at": sa.func.now()},
+        where=sa.or_(changed, returned),
     )
 
 
@@ -163,6 +166,7 @@ class CatalogRepository:
                         "width": image.width,
                         "height": image.height,
                         "bytes": image.bytes,
+                        "thumbnail_bytes": image.thumbnail_bytes,
                         "content_type": image.content_type,
                         "updated_at": now,
                     }
@@ -198,7 +202,7 @@ class CatalogRepository:
         )
 
     async def sample(self, company_id: uuid.UUID, limit: int) -> list[tuple[str, Any, str | None, str | None]]:
-        """A few products with a thumbnail each: (title, price, currency, thumbnail key)."""
+        """A few products still listed by their provider, with a thumbnail each: (title, price, currency, key)."""
         thumbnail = (
             sa.select(ProductImage.thumbnail_key)
             .where(ProductImage.product_id == Product.id, ProductImage.status == STORED)
@@ -208,7 +212,7 @@ class CatalogRepository:
         )
         result = await self._session.execute(
             sa.select(Product.title, Product.price, Product.currency, thumbnail)
-            .where(Product.company_id == company_id)
+            .where(Product.company_id == company_id, Product.removed_at.is_(None))
             .order_by(Product.external_id)
             .limit(limit)
         )

@@ -97,11 +97,14 @@ def _compile_field(rule: Rule) -> Field:
         return _compile_each(rule, read)
     steps = tuple(_compile_step(step) for step in rule.transforms)
     when_empty, coerce = _compile_empty(rule), coercer(rule.target)
+    keep_empty = rule.keep_empty
 
     def field(item: Any, root: Any, context: Any, prefix: str, errors: Errors) -> Any:
         value = read(item, root, context)
         for step in steps:
             value = step(value)
+        if keep_empty and value == "":
+            return ""
         if value is None or (isinstance(value, _SIZED) and len(value) == 0):
             return when_empty()
         try:

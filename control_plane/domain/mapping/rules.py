@@ -18,7 +18,7 @@ from control_plane.domain.mapping.transforms import REGISTRY, Step, check_args
 MAX_RULES = 100
 MAX_TRANSFORMS = 20
 MAX_SOURCES = 10
-RULE_KEYS = ("target", "source", "transforms", "default", "required", "each")
+RULE_KEYS = ("target", "source", "transforms", "default", "required", "each", "keep_empty")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ class Rule:
     fallback: Any
     required: bool
     each: tuple[Rule, ...] | None
+    keep_empty: bool = False
+    """An empty string stays ``""``; by default it is stored as NULL, like a missing value."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"target": self.target.name}
@@ -47,6 +49,8 @@ class Rule:
             out["required"] = True
         if self.each is not None:
             out["each"] = [rule.to_json() for rule in self.each]
+        if self.keep_empty:
+            out["keep_empty"] = True
         return out
 
 
@@ -112,12 +116,29 @@ def _rule(item: Any, targets: Mapping[str, Target], where: str, problems: list[F
     if item.get("source") is None and item.get("default") is None:
         problems.append(FieldError(f"{where}.source", "a rule needs a source path, a default, or both"))
     each, fallback = None, None
+    keep_empty = _keep_empty(item, target, where, problems)
     if target is not None:
         each = _each(item, target, where, problems)
         fallback = _default(item.get("default"), target, where, problems)
     if target is None or len(problems) > before:
         return None
-    return Rule(target, source, combined, steps, item.get("default"), fallback, required, each)
+    return Rule(target, source, combined, steps, item.get("default"), fallback, required, each, keep_empty)
+
+
+def _keep_empty(item: dict[str, Any], target: Target | None, where: str, problems: list[FieldError]) -> bool:
+    """Only an optional text target may keep ``""``: a required one must have a value, other kinds have no ``""``."""
+    raw = item.get("keep_empty", False)
+    field = f"{where}.keep_empty"
+    if not isinstance(raw, bool):
+        problems.append(FieldError(field, "must be true or false"))
+        return False
+    if not raw or target is None:
+        return raw
+    if target.kind is not Kind.TEXT:
+        problems.append(FieldError(field, f"only for text targets; {target.name!r} is {target.kind.value}"))
+    elif target.mandatory or item.get("required") is True:
+        problems.append(FieldError(field, f"not with a required target ({target.name!r} must have a value)"))
+    return raw
 
 
 def _target(raw: Any, targets: Mapping[str, Target], where: str, problems: list[FieldError]) -> Target | None:

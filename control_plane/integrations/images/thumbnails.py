@@ -24,6 +24,7 @@ import hashlib
 import io
 import multiprocessing
 import os
+import re
 import warnings
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -70,7 +71,8 @@ def inspect_and_thumbnail(data: bytes, policy: ImagePolicy) -> ProcessedImage:
         except ImageRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageRejected(RejectReason.BOMB, str(exc)) from exc
+            # Pillow's own text names its internal threshold, not the limit an operator configured.
+            raise ImageRejected(RejectReason.BOMB, bomb_detail(_pillow_pixels(exc), policy.max_pixels)) from exc
         except UnidentifiedImageError as exc:
             raise ImageRejected(RejectReason.FORMAT, f"not one of {', '.join(allowed)}") from exc
         except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct_error) as exc:
@@ -111,6 +113,21 @@ async def process_image(data: bytes, policy: ImagePolicy, executor: Executor) ->
     return await loop.run_in_executor(executor, inspect_and_thumbnail, data, policy)
 
 
+def bomb_detail(pixels: int | None, max_pixels: int, size: str = "") -> str:
+    """Why an image is a decompression bomb, with the configured limit (``ICP_IMAGES_MAX_PIXELS``)."""
+    declared = "more pixels" if pixels is None else f"{size}{pixels:,} pixels"
+    return f"declares {declared}, above the limit of {max_pixels:,} pixels"
+
+
+_PILLOW_SIZE = re.compile(r"Image size \((\d+) pixels\)")
+
+
+def _pillow_pixels(exc: Exception) -> int | None:
+    """The pixel count in Pillow's bomb message (its only carrier), if it is there."""
+    found = _PILLOW_SIZE.search(str(exc))
+    return int(found.group(1)) if found else None
+
+
 def _verified_format(data: bytes, allowed: list[str], max_pixels: int) -> ImageFormat:
     """The detected format, once the declared size is within bounds and the file structure verifies."""
     with Image.open(io.BytesIO(data), formats=allowed) as probe:
@@ -121,7 +138,7 @@ def _verified_format(data: bytes, allowed: list[str], max_pixels: int) -> ImageF
         if width < 1 or height < 1:
             raise ImageRejected(RejectReason.DECODE, f"empty image {width}x{height}")
         if width * height > max_pixels:
-            raise ImageRejected(RejectReason.BOMB, f"{width}x{height} exceeds {max_pixels} pixels")
+            raise ImageRejected(RejectReason.BOMB, bomb_detail(width * height, max_pixels, f"{width}x{height} = "))
         probe.verify()
     return fmt
 
