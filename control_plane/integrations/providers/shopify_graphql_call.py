@@ -19,7 +19,12 @@ from typing import Any, Protocol
 import httpx
 import structlog
 
-from control_plane.integrations.providers.base import PermanentProviderError, RetryableProviderError
+from control_plane.domain.ratelimit import RateLimited
+from control_plane.integrations.providers.base import (
+    PermanentProviderError,
+    ProviderDeferred,
+    RetryableProviderError,
+)
 from control_plane.integrations.providers.transport import ProviderTransport, json_body, require
 from control_plane.integrations.redis_state.query_cost import QueryCostBucket, ThrottleStatus
 
@@ -76,7 +81,11 @@ class ShopifyGraphQL:
         """The ``data`` of a successful answer; QueryTooCostly, or a classified ProviderError."""
         key = self._access.bucket_key
         for _ in range(MAX_THROTTLED_ANSWERS):
-            await self._bucket.reserve(key, cost, max_wait_s=self._access.max_wait_s)
+            try:
+                await self._bucket.reserve(key, cost, max_wait_s=self._access.max_wait_s)
+            except RateLimited as exc:
+                detail = f"{NAME}: the shop's query-cost budget is spent for now"
+                raise ProviderDeferred(detail, retry_after_s=exc.retry_after_s) from exc
             try:
                 response = await self._transport.send(
                     "POST", self._access.url, headers=self._headers, json={"query": document, "variables": variables}
