@@ -63,11 +63,12 @@ class TimedClient:
         page_size: int | None = None,
         updated_since: datetime | None = None,
         bulk_allowed: bool = False,
+        sample: bool = False,
     ) -> ProductPage:
         started = time.perf_counter()
         try:
             return await self._inner.fetch_page(
-                cursor, page_size=page_size, updated_since=updated_since, bulk_allowed=bulk_allowed
+                cursor, page_size=page_size, updated_since=updated_since, bulk_allowed=bulk_allowed, sample=sample
             )
         finally:
             self.seconds += time.perf_counter() - started

@@ -61,11 +61,14 @@ class ProviderClient(Protocol):
         page_size: int | None = None,
         updated_since: datetime | None = None,
         bulk_allowed: bool = False,
+        sample: bool = False,
     ) -> ProductPage:
         """The page after ``cursor`` (None = first page).
 
         ``bulk_allowed``: the caller reads the whole catalog, so the client may use the provider's bulk
         export for it (a preview or a capped import reads only a few products and never should).
+        ``sample``: the products are shown, not stored (a mapping preview): a product's nested lists may stop
+        at what one page holds instead of costing further calls.
         """
         ...
 

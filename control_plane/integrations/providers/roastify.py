@@ -41,6 +41,7 @@ class RoastifyClient:
         page_size: int | None = None,
         updated_since: datetime | None = None,
         bulk_allowed: bool = False,
+        sample: bool = False,
     ) -> ProductPage:
         params: dict[str, Any] = {"pageSize": page_size or self._page_size}
         after = resume_from(cursor, CURSOR_PREFIX)

@@ -63,6 +63,7 @@ class ShopifyGraphQLClient:
         page_size: int | None = None,
         updated_since: datetime | None = None,
         bulk_allowed: bool = False,
+        sample: bool = False,
     ) -> ProductPage:
         if cursor is not None and cursor.startswith(BULK_PREFIX):
             return await self._bulk_in_use().fetch_page(cursor)
@@ -70,7 +71,8 @@ class ShopifyGraphQLClient:
             count = await self.count()
             if count is not None and count >= self._bulk.min_products:
                 return await self._bulk.start()
-        return await self._page(resume_from(cursor, CURSOR_PREFIX), page_size or self._page_size, updated_since)
+        after = resume_from(cursor, CURSOR_PREFIX)
+        return await self._page(after, page_size or self._page_size, updated_since, complete=not sample)
 
     async def count(self) -> int | None:
         """The shop's product count, or None when it cannot be read (the import then pages normally)."""
@@ -86,7 +88,9 @@ class ShopifyGraphQLClient:
             raise PermanentProviderError(f"{NAME}: the checkpoint names a bulk operation but bulk reads are off")
         return self._bulk
 
-    async def _page(self, after: str | None, wanted: int, updated_since: datetime | None) -> ProductPage:
+    async def _page(
+        self, after: str | None, wanted: int, updated_since: datetime | None, *, complete: bool
+    ) -> ProductPage:
         variables = {"after": after, "query": search_since(updated_since)}
         for _ in range(MAX_SHRINKS):
             connection = self._plan.connection(wanted)
@@ -97,22 +101,22 @@ class ShopifyGraphQLClient:
                 continue
             products: Any = data.get("products")
             require(isinstance(products, dict) and isinstance(products.get("edges"), list), NAME, "products.edges")
-            items = [await self._complete(node) for node in edges(products)]
+            items = [await self._complete(node, follow=complete) for node in edges(products)]
             return ProductPage(items, next_cursor(products.get("pageInfo"), CURSOR_PREFIX, NAME))
         raise PermanentProviderError(f"{NAME}: even a one-product page is above the {MAX_QUERY_COST}-point limit")
 
-    async def _complete(self, node: dict[str, Any]) -> SourceProduct:
+    async def _complete(self, node: dict[str, Any], *, follow: bool) -> SourceProduct:
         """The product with every variant and media node, fetching what the page's nested ``first`` cut off."""
         require(bool(node.get("legacyResourceId")) and isinstance(node.get("id"), str), NAME, "product node with ids")
-        all_variants = await self._rest_of(node["id"], node.get("variants"), "variants")
-        all_media = await self._rest_of(node["id"], node.get("media"), "media")
+        all_variants = await self._rest_of(node["id"], node.get("variants"), "variants", follow)
+        all_media = await self._rest_of(node["id"], node.get("media"), "media", follow)
         self._plan.saw(len(all_variants), len(all_media))
         return source_product(node, all_variants, all_media)
 
-    async def _rest_of(self, product_gid: str, connection: Any, kind: str) -> list[dict[str, Any]]:
+    async def _rest_of(self, product_gid: str, connection: Any, kind: str, follow: bool) -> list[dict[str, Any]]:
         require(connection is None or isinstance(connection, dict), NAME, f"product.{kind}")
         found = edges(connection)
-        page_info = (connection or {}).get("pageInfo")
+        page_info = (connection or {}).get("pageInfo") if follow else None
         while (after := next_cursor(page_info, "", NAME)) is not None:
             document, cost = follow_up(product_gid, _follow_up_connection(kind, after))
             data = await self._api.query(document, None, cost=cost)

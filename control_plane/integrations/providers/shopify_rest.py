@@ -67,6 +67,7 @@ class ShopifyRestClient:
         page_size: int | None = None,
         updated_since: datetime | None = None,
         bulk_allowed: bool = False,
+        sample: bool = False,
     ) -> ProductPage:
         params: dict[str, Any] = {"limit": page_size or self._page_size}
         page_info = resume_from(cursor, CURSOR_PREFIX)
