@@ -1,250 +1,51 @@
-"""Deterministic catalogs, generated one product at a time.
-
-Product ``i`` of an account derives only from ``(seed, provider, account, i)``
-and the account's catalog settings, so a page of a 10,000-product catalog costs
-as much as a page of a small one, and the same configuration yields
-byte-identical responses across requests and restarts.
+"""One account's catalog as it is now: generated products, touches and admin edits.
 
 Base ``updated_at`` falls strictly with the index and a touch always covers a
-prefix of the catalog, so "updated since T" selects a prefix too: filtering is
-a binary search, and ordering by id (= index) never interleaves filtered and
-unfiltered products.
+prefix of the catalog, so "updated since T" selects a prefix: a binary search.
+Replaced images move single products forward in time; they are listed beside
+the prefix, and removed products are skipped, so listings stay ordered by id
+(= index) and every other product keeps its index, ids and cursor position.
 """
 
 from __future__ import annotations
 
 import bisect
-import math
-import random
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import quote
 
-from loadtests.simulator.config import AccountConfig
-from loadtests.simulator.vocabulary import (
-    BLEND_NAMES,
-    GRINDS,
-    NOTES,
-    ORIGINS,
-    PALETTE,
-    PROCESSES,
-    PRODUCT_TYPES,
-    ROASTS,
-    SIZES,
-    TAGS,
-    VENDORS,
+from loadtests.simulator.edits import CatalogEdits
+from loadtests.simulator.products import (
+    EPOCH,
+    STEP,
+    CatalogSpec,
+    Image,
+    Option,
+    Product,
+    Rgb,
+    Variant,
+    base_updated_at,
+    product,
+    utc_z,
 )
 
-EPOCH = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-"""``updated_at`` of product 0 (unless touched); product i is ``i * STEP`` older."""
-STEP = timedelta(minutes=53)
-_EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp"}
-
-Rgb = tuple[int, int, int]
-Option = tuple[str, tuple[str, ...]]
-
-
-@dataclass(frozen=True)
-class CatalogSpec:
-    """Everything product generation depends on (hashable, so generated products can be cached)."""
-
-    seed: int
-    provider: str
-    account: str
-    products: int
-    images_min: int
-    images_max: int
-    variants_min: int
-    variants_max: int
-    image_width: int
-    image_height: int
-    image_format: str
-
-    @classmethod
-    def of(cls, seed: int, provider: str, account: str, config: AccountConfig) -> CatalogSpec:
-        return cls(
-            seed=seed,
-            provider=provider,
-            account=account,
-            products=config.products,
-            images_min=config.images_min,
-            images_max=config.images_max,
-            variants_min=config.variants_min,
-            variants_max=config.variants_max,
-            image_width=config.image_width,
-            image_height=config.image_height,
-            image_format=config.image_format,
-        )
-
-
-@dataclass(frozen=True)
-class Variant:
-    position: int
-    size: str
-    grind: str | None
-    price_cents: int
-    stock: int
-    grams: int
-    weight: float
-    weight_unit: str
-
-
-@dataclass(frozen=True)
-class Image:
-    position: int
-    """1-based; also the ``n`` of the image URL."""
-    ext: str
-    width: int
-    height: int
-    alt: str | None
-    colour: Rgb
-    accent: Rgb
-
-
-@dataclass(frozen=True)
-class Product:
-    index: int
-    title: str
-    vendor: str
-    product_type: str
-    tags: tuple[str, ...]
-    status: str
-    origin: str
-    process: str
-    notes: tuple[str, ...]
-    created_at: datetime
-    options: tuple[Option, ...]
-    """Empty for a single-variant product (Shopify shows it as "Default Title")."""
-    variants: tuple[Variant, ...]
-    images: tuple[Image, ...]
-
-    @property
-    def handle(self) -> str:
-        slug = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in self.title.lower())
-        return "-".join(part for part in slug.split("-") if part) + f"-{self.index}"
-
-    @property
-    def description_text(self) -> str:
-        notes = ", ".join(self.notes)
-        return f"Notes of {notes}. Origin: {self.origin}. Process: {self.process}. Roasted to order by {self.vendor}."
-
-    @property
-    def description_html(self) -> str:
-        notes = ", ".join(self.notes)
-        return (
-            f"<p>Notes of <strong>{notes}</strong>.</p>"
-            f"<ul><li>Origin: {self.origin}</li><li>Process: {self.process}</li></ul>"
-            f"<p>Roasted to order by {self.vendor}.</p>"
-        )
-
-
-def utc_z(moment: datetime) -> str:
-    """``2026-03-01T12:00:00Z``: the GraphQL DateTime and Roastify style."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def base_updated_at(index: int) -> datetime:
-    return EPOCH - index * STEP
-
-
-def _title(rng: random.Random, product_type: str) -> tuple[str, str, tuple[str, ...]]:
-    """Title, origin and the title-derived tags."""
-    roast = rng.choice(ROASTS)
-    roast_tag = roast.lower().replace(" ", "-")
-    if rng.random() < 0.7:
-        country, region = rng.choice(ORIGINS)
-        suffix = " Decaf" if product_type == "Decaf" else ""
-        return f"{country} {region}{suffix}, {roast}", f"{region}, {country}", ("single-origin", roast_tag)
-    blend = rng.choice(BLEND_NAMES)
-    kind = "Espresso" if product_type == "Espresso" else "Blend"
-    return f"{blend} {kind}", "multiple origins", ("blend", roast_tag)
-
-
-def _status(rng: random.Random) -> str:
-    draw = rng.random()
-    return "active" if draw < 0.9 else ("draft" if draw < 0.97 else "archived")
-
-
-def _option_counts(count: int) -> tuple[int, int]:
-    """(sizes, grinds) whose product covers ``count`` variants, at most 10 each."""
-    grinds = 1 if count < 4 else (2 if count < 9 else math.ceil(count / len(SIZES)))
-    return math.ceil(count / grinds), grinds
-
-
-def _price(base_cents: int, grams: int) -> int:
-    return max(100, round(base_cents * grams / 340 / 50) * 50)
-
-
-def _variants(rng: random.Random, spec: CatalogSpec) -> tuple[tuple[Option, ...], tuple[Variant, ...]]:
-    count = rng.randint(spec.variants_min, spec.variants_max)
-    sizes_n, grinds_n = _option_counts(count)
-    sizes = [SIZES[i] for i in sorted(rng.sample(range(len(SIZES)), sizes_n))]
-    grinds = [GRINDS[i] for i in sorted(rng.sample(range(len(GRINDS)), grinds_n))] if grinds_n > 1 else []
-    base_cents = rng.randrange(1100, 2600, 50)
-    grind_choices: list[str | None] = [*grinds] or [None]
-    combos = [(size, grind) for size in sizes for grind in grind_choices][:count]
-    variants = tuple(
-        Variant(
-            position=position,
-            size=size[0],
-            grind=grind,
-            price_cents=_price(base_cents, size[1]),
-            stock=0 if rng.random() < 0.1 else rng.randint(1, 250),
-            grams=size[1],
-            weight=size[2],
-            weight_unit=size[3],
-        )
-        for position, (size, grind) in enumerate(combos, start=1)
-    )
-    if count == 1:
-        return (), variants
-    used_sizes = tuple(dict.fromkeys(v.size for v in variants))
-    options: tuple[Option, ...] = (("Size", used_sizes),)
-    if grinds:
-        options += (("Grind", tuple(dict.fromkeys(v.grind for v in variants if v.grind))),)
-    return options, variants
-
-
-def _images(rng: random.Random, spec: CatalogSpec, title: str) -> tuple[Image, ...]:
-    count = rng.randint(spec.images_min, spec.images_max)
-    images = []
-    for position in range(1, count + 1):
-        fmt = rng.choice(("jpeg", "png", "webp")) if spec.image_format == "mixed" else spec.image_format
-        alt = None if rng.random() < 0.2 else f"{title}, view {position}"
-        colour, accent = rng.choice(PALETTE), rng.choice(PALETTE)
-        images.append(Image(position, _EXTENSIONS[fmt], spec.image_width, spec.image_height, alt, colour, accent))
-    return tuple(images)
-
-
-@lru_cache(maxsize=2048)
-def product(spec: CatalogSpec, index: int) -> Product:
-    """Product ``index`` of the catalog, always the same for the same spec."""
-    rng = random.Random(f"{spec.seed}:{spec.provider}:{spec.account}:{index}")
-    product_type = rng.choice(PRODUCT_TYPES)
-    title, origin, title_tags = _title(rng, product_type)
-    process = rng.choice(PROCESSES)
-    extra_tags = rng.sample(TAGS, rng.randint(0, 3))
-    created_at = base_updated_at(index) - timedelta(seconds=rng.randint(3600, 400 * 86400))
-    status = _status(rng)
-    notes = tuple(rng.sample(NOTES, 3))
-    vendor = rng.choice(VENDORS)
-    options, variants = _variants(rng, spec)
-    return Product(
-        index=index,
-        title=title,
-        vendor=vendor,
-        product_type=product_type,
-        tags=tuple(sorted({*title_tags, process, *extra_tags})),
-        status=status,
-        origin=origin,
-        process=process,
-        notes=notes,
-        created_at=created_at,
-        options=options,
-        variants=variants,
-        images=_images(rng, spec, title),
-    )
+__all__ = [
+    "EPOCH",
+    "STEP",
+    "Catalog",
+    "CatalogSpec",
+    "Image",
+    "Listing",
+    "Option",
+    "Product",
+    "Rgb",
+    "Touch",
+    "Variant",
+    "base_updated_at",
+    "product",
+    "utc_z",
+]
 
 
 @dataclass(frozen=True)
@@ -256,38 +57,107 @@ class Touch:
 
 
 @dataclass(frozen=True)
+class Listing:
+    """The indices a filtered listing holds, in index order: a prefix plus edited products, minus removed."""
+
+    prefix: int
+    extras: tuple[int, ...]
+    edits: CatalogEdits = field(compare=False)
+
+    @property
+    def total(self) -> int:
+        removed = self.edits.removed
+        return self.prefix - self.edits.removed_below(self.prefix) + sum(1 for i in self.extras if i not in removed)
+
+    def _ascending(self, start: int) -> Iterator[int]:
+        removed = self.edits.removed
+        yield from (i for i in range(max(0, start), self.prefix) if i not in removed)
+        yield from (i for i in self.extras[bisect.bisect_left(self.extras, start) :] if i not in removed)
+
+    def _descending(self, end: int) -> Iterator[int]:
+        removed = self.edits.removed
+        extras = self.extras[: bisect.bisect_left(self.extras, end)]
+        yield from (i for i in reversed(extras) if i not in removed)
+        yield from (i for i in range(min(end, self.prefix) - 1, -1, -1) if i not in removed)
+
+    def after(self, start: int, limit: int) -> list[int]:
+        """Up to ``limit`` listed indices from ``start`` on."""
+        found = []
+        for index in self._ascending(start):
+            if len(found) == limit:
+                break
+            found.append(index)
+        return found
+
+    def before(self, end: int, limit: int) -> list[int]:
+        """The last ``limit`` listed indices below ``end``, ascending."""
+        found = []
+        for index in self._descending(end):
+            if len(found) == limit:
+                break
+            found.append(index)
+        return found[::-1]
+
+    def has_after(self, index: int) -> bool:
+        return bool(self.after(index + 1, 1))
+
+    def has_before(self, index: int) -> bool:
+        return bool(self.before(index, 1))
+
+
+@dataclass(frozen=True)
 class Catalog:
-    """One account's catalog as it is now: generated products plus the touches applied to them."""
+    """Generated products plus the touches and edits applied to them (hashable: pages are cached on it)."""
 
     spec: CatalogSpec
     touches: tuple[Touch, ...] = ()
+    edits: CatalogEdits = field(default_factory=CatalogEdits)
 
     @property
     def size(self) -> int:
+        """How many indices were generated (removed ones included: indices never shift)."""
         return self.spec.products
+
+    def exists(self, index: int) -> bool:
+        return 0 <= index < self.spec.products and index not in self.edits.removed
 
     def product(self, index: int) -> Product:
         return product(self.spec, index)
 
+    def images(self, index: int) -> tuple[Image, ...]:
+        edit = self.edits.images.get(index)
+        return edit.images if edit is not None else product(self.spec, index).images
+
     def image_path(self, product: Product, image: Image) -> str:
         """Where the image is served; URLs in payloads prefix the client's own base URL."""
         account = quote(self.spec.account, safe="")
-        return f"/images/{self.spec.provider}/{account}/{product.index}/{image.position}.{image.ext}"
+        return f"/images/{self.spec.provider}/{account}/{product.index}/{image.serial}.{image.ext}"
 
-    def updated_at(self, index: int) -> datetime:
+    def _touched_at(self, index: int) -> datetime:
         base = base_updated_at(index)
         for touch in reversed(self.touches):
             if index < touch.count:
                 return max(base, touch.at)
         return base
 
-    def matching(self, since: datetime | None, *, strict: bool = False) -> int:
-        """How many products (always the first ones) were updated at/after ``since`` (after, if strict)."""
+    def updated_at(self, index: int) -> datetime:
+        at = self._touched_at(index)
+        edit = self.edits.images.get(index)
+        return max(at, edit.at) if edit is not None else at
+
+    def listing(self, since: datetime | None, *, strict: bool = False) -> Listing:
+        """Products updated at/after ``since`` (after, if strict), or all of them."""
         if since is None:
-            return self.size
+            return Listing(self.size, (), self.edits)
 
-        def excluded(index: int) -> bool:
-            updated = self.updated_at(index)
-            return updated <= since if strict else updated < since
+        def excluded(at: datetime) -> bool:
+            return at <= since if strict else at < since
 
-        return bisect.bisect_left(range(self.size), True, key=excluded)
+        prefix = bisect.bisect_left(range(self.size), True, key=lambda i: excluded(self._touched_at(i)))
+        edited = self.edits.images.items()
+        extras = tuple(sorted(i for i, edit in edited if prefix <= i < self.size and not excluded(edit.at)))
+        return Listing(prefix, extras, self.edits)
+
+    def matching(self, since: datetime | None, *, strict: bool = False) -> int:
+        """How many listed products were updated at/after ``since``."""
+        return self.listing(since, strict=strict).total

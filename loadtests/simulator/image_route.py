@@ -1,4 +1,4 @@
-"""``GET /images/{provider}/{account}/{product_index}/{n}.{ext}``: the CDN behind product payloads.
+"""``GET /images/{provider}/{account}/{product_index}/{serial}.{ext}``: the CDN behind product payloads.
 
 No credential and no rate limit, like a provider's CDN; the image knobs
 (``slow_images_ms``, ``broken_images``, ``wrong_content_type``) apply here and
@@ -22,11 +22,11 @@ ENDPOINT = "images"
 
 
 def _find(state: AccountState, index: int, name: str) -> Image | None:
-    position, _, ext = name.partition(".")
+    serial, _, ext = name.partition(".")
     catalog = state.catalog
-    if not position.isdigit() or not 0 <= index < catalog.size:
+    if not serial.isdigit() or not catalog.exists(index):
         return None
-    found = [image for image in catalog.product(index).images if image.position == int(position)]
+    found = [image for image in catalog.images(index) if image.serial == int(serial)]
     return found[0] if found and found[0].ext == ext else None
 
 
@@ -42,7 +42,7 @@ async def serve(sim: Simulator, provider: str, account: str, index: int, name: s
     faults = state.config.faults
     if faults.slow_images_ms:
         await asyncio.sleep(faults.slow_images_ms / 1000)
-    key = f"{sim.settings.seed}:{provider}:{account}:{index}:{image.position}"
+    key = f"{sim.settings.seed}:{provider}:{account}:{index}:{image.serial}"
     decided = images.faults_for(key, faults.broken_images, faults.wrong_content_type)
     body, media_type = await asyncio.to_thread(images.body_and_type, image, decided)
     response = Response(content=body, status_code=200, media_type=media_type)

@@ -24,10 +24,14 @@ class PlanLimits:
 
 
 PLANS: dict[str, PlanLimits] = {
-    "standard": PlanLimits(40, 2, 1000, 50),
-    "advanced": PlanLimits(80, 4, 2000, 100),
+    "standard": PlanLimits(40, 2, 2000, 100),
+    "advanced": PlanLimits(80, 4, 4000, 200),
     "plus": PlanLimits(400, 20, 20000, 1000),
+    "enterprise": PlanLimits(400, 20, 40000, 2000),
 }
+"""REST: 2/4/20 requests per second (bucket 20 s of leak). GraphQL: restore 100/200/1000/2000 points per
+second as the GraphQL Admin rate-limits page lists per plan; the bucket holds 20 s of restore (the ratio
+Shopify's throttleStatus has always shown, e.g. 1000 points at 50/s before the limits doubled)."""
 
 ROASTIFY_LIMIT = 100
 ROASTIFY_WINDOW_S = 60.0
@@ -60,6 +64,10 @@ class LeakyBucket:
         self._level += amount
         return True
 
+    def refund(self, amount: float) -> None:
+        """Give back points charged up front but not used."""
+        self._level = max(0.0, self.level() - amount)
+
     def add(self, amount: float) -> None:
         """Add unconditionally (capped at capacity); used after a check already passed."""
         self._level = min(self.capacity, self.level() + amount)
@@ -91,21 +99,22 @@ class RollingWindow:
 class Limits:
     """One account's limiter state, keyed by credential as the providers key it."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
         self.rest: dict[str, LeakyBucket] = {}
         self.graphql: dict[str, LeakyBucket] = {}
         self.roastify: dict[str, RollingWindow] = {}
 
     def rest_bucket(self, token: str, plan: PlanLimits) -> LeakyBucket:
-        return _bucket(self.rest, token, plan.rest_capacity, plan.rest_leak_per_s)
+        return _bucket(self.rest, token, plan.rest_capacity, plan.rest_leak_per_s, self._clock)
 
     def graphql_bucket(self, token: str, plan: PlanLimits) -> LeakyBucket:
-        return _bucket(self.graphql, token, plan.graphql_max_points, plan.graphql_restore_per_s)
+        return _bucket(self.graphql, token, plan.graphql_max_points, plan.graphql_restore_per_s, self._clock)
 
     def roastify_window(self, key: str) -> RollingWindow:
         window = self.roastify.get(key)
         if window is None:
-            window = self.roastify[key] = RollingWindow(ROASTIFY_LIMIT, ROASTIFY_WINDOW_S)
+            window = self.roastify[key] = RollingWindow(ROASTIFY_LIMIT, ROASTIFY_WINDOW_S, self._clock)
         return window
 
     def clear(self) -> None:
@@ -114,9 +123,9 @@ class Limits:
         self.roastify.clear()
 
 
-def _bucket(buckets: dict[str, LeakyBucket], key: str, capacity: float, leak: float) -> LeakyBucket:
+def _bucket(buckets: dict[str, LeakyBucket], key: str, capacity: float, leak: float, clock: Clock) -> LeakyBucket:
     """The bucket for ``key``, rebuilt empty when the plan (capacity or rate) changed."""
     bucket = buckets.get(key)
     if bucket is None or (bucket.capacity, bucket.leak_per_s) != (capacity, leak):
-        bucket = buckets[key] = LeakyBucket(capacity, leak)
+        bucket = buckets[key] = LeakyBucket(capacity, leak, clock)
     return bucket

@@ -74,7 +74,7 @@ def summary(catalog: Catalog, index: int) -> dict[str, Any]:
         "description": product.description_text,
         "category": product.product_type.lower().replace(" ", "-"),
         "tags": list(product.tags),
-        "imageCount": len(product.images),
+        "imageCount": len(catalog.images(index)),
         "createdAt": utc_z(product.created_at),
         "updatedAt": utc_z(catalog.updated_at(index)),
     }
@@ -84,7 +84,7 @@ def detail(base: str, catalog: Catalog, index: int) -> dict[str, Any]:
     product = catalog.product(index)
     item = summary(catalog, index)
     del item["imageCount"]
-    item["images"] = [{"url": base + catalog.image_path(product, image)} for image in product.images]
+    item["images"] = [{"url": base + catalog.image_path(product, image)} for image in catalog.images(index)]
     item["variants"] = [_variant(index, variant) for variant in product.variants]
     return item
 
@@ -146,11 +146,11 @@ def _list_page(seed: int, request: AnyRequest, catalog: Catalog) -> Response[byt
         start, since = _position(seed, params.get("cursor"), _since(params.get("updatedSince")))
     except BadRequest as error:
         return _error(400, str(error), "BAD_REQUEST")
-    matching = catalog.matching(parse_instant(since) if since else None)
-    end = min(start + size, matching)
-    has_next = end < matching
-    cursor = cursors.encode(seed, CURSOR_KIND, {"i": end, "s": since}) if has_next else None
-    data = [summary(catalog, index) for index in range(start, end)]
+    listing = catalog.listing(parse_instant(since) if since else None)
+    indices = listing.after(start, size)
+    has_next = bool(indices) and listing.has_after(indices[-1])
+    cursor = cursors.encode(seed, CURSOR_KIND, {"i": indices[-1] + 1, "s": since}) if has_next else None
+    data = [summary(catalog, index) for index in indices]
     return json_response({"data": data, "pageInfo": {"endCursor": cursor, "hasNextPage": has_next}})
 
 
@@ -169,7 +169,7 @@ async def get_product(sim: Simulator, request: AnyRequest, account: str, product
         return recorded(state, DETAIL, refused)
     matched = _PRODUCT_ID.match(product)
     catalog = state.catalog
-    if matched is None or int(matched.group(1)) >= catalog.size:
+    if matched is None or not catalog.exists(int(matched.group(1))):
         return recorded(state, DETAIL, _error(404, "Product not found", "NOT_FOUND"))
     body = detail(base_url(request), catalog, int(matched.group(1)))
     return recorded(state, DETAIL, json_response(body))

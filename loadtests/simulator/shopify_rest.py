@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from litestar import Response
 
 from loadtests.simulator import cursors
-from loadtests.simulator.catalog import Catalog
+from loadtests.simulator.catalog import Catalog, Listing
 from loadtests.simulator.limits import PLANS, LeakyBucket, PlanLimits
 from loadtests.simulator.responses import AnyRequest, base_url, json_response, parse_instant, recorded
 from loadtests.simulator.shopify_gate import admit
 from loadtests.simulator.shopify_shapes import rest_product
+from loadtests.simulator.shopify_versions import DEPRECATED_HEADER, VERSION_HEADER, serve
 from loadtests.simulator.state import Simulator
 
 ENDPOINT = "shopify.rest.products"
@@ -32,12 +33,18 @@ _WITH_PAGE_INFO = frozenset({"limit", "page_info", "fields"})
 
 @dataclass(frozen=True)
 class Window:
-    """The products of one page: indices ``[start, end)`` of the ``matching`` filtered ones."""
+    """The product indices of one page, whether listed products exist before and after it, and the filter."""
 
-    start: int
-    end: int
-    matching: int
+    indices: list[int]
+    has_previous: bool
+    has_next: bool
     since: str | None
+
+
+def _window(listing: Listing, indices: list[int], since: str | None) -> Window:
+    if not indices:
+        return Window(indices, False, False, since)
+    return Window(indices, listing.has_before(indices[0]), listing.has_after(indices[-1]), since)
 
 
 class BadRequest(Exception):
@@ -67,40 +74,39 @@ def _first_window(request: AnyRequest, catalog: Catalog, limit: int) -> Window:
             since = parse_instant(raw)
         except ValueError as exc:
             raise BadRequest("updated_at_min", "must be an ISO 8601 date and time") from exc
-    matching = catalog.matching(since)
-    return Window(0, min(limit, matching), matching, since.isoformat() if since else None)
+    listing = catalog.listing(since)
+    return _window(listing, listing.after(0, limit), since.isoformat() if since else None)
 
 
 def _cursor_window(seed: int, request: AnyRequest, catalog: Catalog, limit: int) -> Window:
-    """The page a ``page_info`` cursor points at: from (``n``) or up to (``p``) a position."""
+    """The page a ``page_info`` cursor points at: from (``n``) or before (``p``) a product index."""
     params = request.query_params
     if set(params.keys()) - _WITH_PAGE_INFO:
         raise BadRequest("page_info", "page_info cannot be combined with other filters than limit")
     try:
         fields = cursors.decode(seed, CURSOR_KIND, params["page_info"])
-        position = cursors.index_field(fields, "i")
+        index = cursors.index_field(fields, "i")
         raw_since = fields.get("u")
         since = raw_since if isinstance(raw_since, str) else None
-        matching = catalog.matching(parse_instant(since) if since else None)
+        listing = catalog.listing(parse_instant(since) if since else None)
     except (cursors.InvalidCursor, ValueError) as exc:
         raise BadRequest("page_info", "Invalid value.") from exc
     direction = fields.get("d")
     if direction == "p":
-        end = min(position, matching)
-        return Window(max(0, end - limit), end, matching, since)
+        return _window(listing, listing.before(index, limit), since)
     if direction != "n":
         raise BadRequest("page_info", "Invalid value.")
-    return Window(position, min(position + limit, matching), matching, since)
+    return _window(listing, listing.after(index, limit), since)
 
 
 def _link(seed: int, request: AnyRequest, window: Window, limit: int) -> str | None:
     url = f"{base_url(request)}{request.url.path}?limit={limit}&page_info="
     links = []
-    if window.start > 0:
-        token = cursors.encode(seed, CURSOR_KIND, {"d": "p", "i": window.start, "u": window.since})
+    if window.has_previous:
+        token = cursors.encode(seed, CURSOR_KIND, {"d": "p", "i": window.indices[0], "u": window.since})
         links.append(f'<{url}{token}>; rel="previous"')
-    if window.end < window.matching:
-        token = cursors.encode(seed, CURSOR_KIND, {"d": "n", "i": window.end, "u": window.since})
+    if window.has_next:
+        token = cursors.encode(seed, CURSOR_KIND, {"d": "n", "i": window.indices[-1] + 1, "u": window.since})
         links.append(f'<{url}{token}>; rel="next"')
     return ", ".join(links) or None
 
@@ -115,7 +121,7 @@ def _page(seed: int, request: AnyRequest, catalog: Catalog, headers: dict[str, s
     except BadRequest as error:
         return json_response({"errors": {error.field: [error.message]}}, 400, headers)
     base = base_url(request)
-    products = [rest_product(base, catalog, index) for index in range(window.start, window.end)]
+    products = [rest_product(base, catalog, index) for index in window.indices]
     link = _link(seed, request, window, limit)
     return json_response({"products": products}, 200, {**headers, "Link": link} if link else headers)
 
@@ -125,22 +131,28 @@ def _used(bucket: LeakyBucket) -> str:
     return f"{int(used)}/{int(bucket.capacity)}"
 
 
-def throttled(plan: PlanLimits) -> Response[bytes]:
+def throttled(plan: PlanLimits, versioned: dict[str, str]) -> Response[bytes]:
     message = f"Exceeded {plan.rest_leak_per_s} calls per second for api client. "
     message += "Reduce request rates to resume uninterrupted service."
-    headers = {"Retry-After": "2.0", CALL_LIMIT: f"{plan.rest_capacity}/{plan.rest_capacity}"}
+    headers = {**versioned, "Retry-After": "2.0", CALL_LIMIT: f"{plan.rest_capacity}/{plan.rest_capacity}"}
     return json_response({"errors": message}, 429, headers)
 
 
-async def products(sim: Simulator, request: AnyRequest, shop: str) -> Response[bytes]:
+async def products(sim: Simulator, request: AnyRequest, shop: str, version: str) -> Response[bytes]:
     """``GET /shopify/{shop}/admin/api/{version}/products.json``."""
     state, refused = await admit(sim, request, shop)
     if refused is not None:
         return recorded(state, ENDPOINT, refused)
+    served = serve(version, sim.clock.now())
+    if served is None:
+        return recorded(state, ENDPOINT, json_response({"errors": "Not Found"}, 404))
+    versioned = {VERSION_HEADER: served.version}
+    if served.deprecated:
+        versioned[DEPRECATED_HEADER] = served.deprecated
     plan = PLANS[state.config.plan]
     bucket = state.limits.rest_bucket(state.credential, plan)
     if not bucket.try_add(1):
-        return recorded(state, ENDPOINT, throttled(plan))
+        return recorded(state, ENDPOINT, throttled(plan, versioned))
     state.stats.rest_bucket_max = max(state.stats.rest_bucket_max, bucket.level())
-    page = _page(sim.settings.seed, request, state.catalog, {CALL_LIMIT: _used(bucket)})
+    page = _page(sim.settings.seed, request, state.catalog, {**versioned, CALL_LIMIT: _used(bucket)})
     return recorded(state, ENDPOINT, page)

