@@ -45,9 +45,7 @@ def test_scalars_cost_nothing_and_objects_one() -> None:
     assert Node("a", (Node("b", (Node("c"),)),)).cost() == 2
 
 
-@given(
-    largest_variants=st.integers(1, 2048), largest_media=st.integers(0, 250), wanted=st.integers(1, MAX_FIRST)
-)
+@given(largest_variants=st.integers(1, 2048), largest_media=st.integers(0, 250), wanted=st.integers(1, MAX_FIRST))
 def test_every_planned_page_stays_within_the_single_query_limit(
     largest_variants: int, largest_media: int, wanted: int
 ) -> None:

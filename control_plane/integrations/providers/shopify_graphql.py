@@ -114,11 +114,14 @@ class ShopifyGraphQLClient:
         return source_product(node, all_variants, all_media)
 
     async def _rest_of(self, product_gid: str, connection: Any, kind: str, follow: bool) -> list[dict[str, Any]]:
+        """All of one product's ``kind`` nodes: follow-ups double in size, since Shopify charges what they ask for."""
         require(connection is None or isinstance(connection, dict), NAME, f"product.{kind}")
         found = edges(connection)
         page_info = (connection or {}).get("pageInfo") if follow else None
+        size = len(found)
         while (after := next_cursor(page_info, "", NAME)) is not None:
-            document, cost = follow_up(product_gid, _follow_up_connection(kind, after))
+            size = min(2 * max(size, 1), FOLLOW_UP_VARIANTS if kind == "variants" else FOLLOW_UP_MEDIA)
+            document, cost = follow_up(product_gid, _follow_up_connection(kind, size, after))
             data = await self._api.query(document, None, cost=cost)
             nested = as_object(as_object(data.get("product"), "product").get(kind), f"product.{kind}")
             found += edges(nested)
@@ -126,5 +129,5 @@ class ShopifyGraphQLClient:
         return found
 
 
-def _follow_up_connection(kind: str, after: str) -> Node:
-    return variants(FOLLOW_UP_VARIANTS, after) if kind == "variants" else media(FOLLOW_UP_MEDIA, after)
+def _follow_up_connection(kind: str, first: int, after: str) -> Node:
+    return variants(first, after) if kind == "variants" else media(first, after)

@@ -82,7 +82,7 @@ class ShopifyGraphQL:
         key = self._access.bucket_key
         for _ in range(MAX_THROTTLED_ANSWERS):
             try:
-                await self._bucket.reserve(key, cost, max_wait_s=self._access.max_wait_s)
+                reservation = await self._bucket.reserve(key, cost, max_wait_s=self._access.max_wait_s)
             except RateLimited as exc:
                 detail = f"{NAME}: the shop's query-cost budget is spent for now"
                 raise ProviderDeferred(detail, retry_after_s=exc.retry_after_s) from exc
@@ -91,7 +91,7 @@ class ShopifyGraphQL:
                     "POST", self._access.url, headers=self._headers, json={"query": document, "variables": variables}
                 )
             except BaseException:
-                await self._bucket.settle(key, cost, None)  # not charged by Shopify as far as we know
+                await self._bucket.settle(reservation, cost, None)  # not charged by Shopify as far as we know
                 raise
             await self._headers_seen(response)
             body = json_body(response, NAME)
@@ -100,9 +100,9 @@ class ShopifyGraphQL:
             status = ThrottleStatus.parse(extensions)
             codes = _error_codes(body.get("errors"))
             if "THROTTLED" in codes:
-                await self._bucket.settle(key, cost, status)
+                await self._bucket.settle(reservation, cost, status)
                 continue
-            await self._bucket.settle(key, cost - _actual_cost(extensions, cost), status)
+            await self._bucket.settle(reservation, cost - _actual_cost(extensions, cost), status)
             if "MAX_COST_EXCEEDED" in codes:
                 raise QueryTooCostly(_requested_cost(extensions))
             _raise_for_errors(body.get("errors"), codes)

@@ -23,6 +23,9 @@ MAX_QUERY_COST = 1000
 """Shopify's limit on one query's requested cost, on every plan."""
 MAX_FIRST = 250
 """The largest ``first`` a connection accepts."""
+PAGE_BUDGET = 500
+"""Requested cost a products page aims at: half the limit and of the smallest bucket, so pages of several
+jobs of one shop fit at once (Shopify charges the requested cost up front and refunds the unused part)."""
 MAX_NESTED_VARIANTS = 64
 MAX_NESTED_MEDIA = 32
 MIN_NESTED = 4
@@ -145,7 +148,7 @@ class PagePlan:
 
     largest_variants: int = 1
     largest_media: int = 1
-    budget: int = MAX_QUERY_COST
+    budget: int = PAGE_BUDGET
     shrink: int = field(default=1)
     """Divides the products per page after a MAX_COST_EXCEEDED answer (our cost model was short)."""
 

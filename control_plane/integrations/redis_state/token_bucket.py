@@ -52,10 +52,17 @@ class RedisTokenBucket:
         return await wait_until_allowed(lambda: self.acquire(key, spec, cost), key=key, max_wait_s=max_wait_s)
 
 
-async def wait_until_allowed(acquire: Callable[[], Awaitable[RateDecision]], *, key: str, max_wait_s: float) -> float:
+async def wait_until_allowed(
+    acquire: Callable[[], Awaitable[RateDecision]],
+    *,
+    key: str,
+    max_wait_s: float,
+    max_pause_s: float = math.inf,
+) -> float:
     """Call ``acquire`` until it allows, sleeping each retry-after (with jitter); the seconds waited.
 
-    Raises :class:`RateLimited` as soon as the next wait would pass ``max_wait_s``.
+    Raises :class:`RateLimited` as soon as the next wait would pass ``max_wait_s``. ``max_pause_s`` caps one
+    sleep, for buckets that can also refill early (a refund), so a waiter notices.
     """
     started = time.monotonic()
     while True:
@@ -66,4 +73,4 @@ async def wait_until_allowed(acquire: Callable[[], Awaitable[RateDecision]], *, 
         pause = decision.retry_after_s * (1 + random.uniform(0, _JITTER))
         if waited + pause > max_wait_s:
             raise RateLimited(decision.retry_after_s, key)
-        await asyncio.sleep(pause)
+        await asyncio.sleep(min(pause, max_pause_s))
