@@ -47,6 +47,8 @@ class ProviderCalls:
 
     by_status: Mapping[tuple[str, str], int] = field(default_factory=dict)
     rate_limit_waits: Mapping[str, int] = field(default_factory=dict)
+    deprecated_calls: Mapping[str, int] = field(default_factory=dict)
+    """Answers that said the call used something the provider has deprecated, by provider."""
     recent_requests: int = 0
     recent_errors: int = 0
 

@@ -102,6 +102,11 @@ def provider_bucket_key(provider: Provider, *, company_id: str, credential: str)
     return bucket_key(provider.value, "company", company_id)
 
 
+def query_cost_key(shop_base_url: str) -> str:
+    """Shopify's GraphQL cost bucket belongs to the app and the shop, whichever company's job calls it."""
+    return bucket_key(Provider.SHOPIFY.value, "cost", credential_fingerprint(shop_base_url.rstrip("/").lower()))
+
+
 def requests_per_minute_override(account_settings: Mapping[str, Any]) -> int | None:
     """The integration's own limit, if it sets one; anything but a sane positive integer is refused."""
     value = account_settings.get(OVERRIDE_SETTING)

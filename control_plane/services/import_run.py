@@ -119,6 +119,8 @@ class ImportRun:
         try:
             while True:
                 page = await upcoming
+                if page.page.restarted:
+                    progress = Progress(pages=progress.pages)  # the provider reads the catalog again from its start
                 done = progress.products_processed + progress.products_failed
                 if limit is not None and done + len(page.page.products) >= int(limit):
                     page, last = page.first(max(0, int(limit) - done)), True
@@ -145,7 +147,9 @@ class ImportRun:
         return task
 
     async def _fetch_and_map(self, cursor: str | None) -> MappedPage:
-        page = await self._client.fetch_page(cursor, updated_since=self._updated_since())
+        page = await self._client.fetch_page(
+            cursor, updated_since=self._updated_since(), bulk_allowed=self._job.options.get("max_products") is None
+        )
         mapped, failures = self._map(page.products)
         return MappedPage(page, mapped, failures)
 

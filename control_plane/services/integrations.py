@@ -14,7 +14,7 @@ from control_plane.db.models import Integration
 from control_plane.db.repositories import CompanyRepository, IntegrationRepository
 from control_plane.domain.errors import InvalidRequest, NotFound, PermissionDenied
 from control_plane.domain.principals import Principal
-from control_plane.domain.providers import Provider
+from control_plane.domain.providers import Provider, shopify_settings_problem
 from control_plane.integrations.providers.base import IntegrationAccess
 from control_plane.integrations.secrets import SecretBox, SecretDecryptionError
 
@@ -59,6 +59,8 @@ class IntegrationService:
             raise InvalidRequest("an operator must name the company", field="company_id")
         if await self._companies.get(company_id) is None:
             raise InvalidRequest("no company has this id", field="company_id")
+        if new.provider is Provider.SHOPIFY and (problem := shopify_settings_problem(new.account_settings)):
+            raise InvalidRequest(problem[1], field=problem[0])
         base_url = new.base_url
         if base_url is None:
             base_url = provider_base_url(new.provider, new.account_settings, self._roastify_base_url)

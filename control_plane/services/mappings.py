@@ -121,7 +121,7 @@ async def _first_products(client: ProviderClient, provider: Provider, limit: int
     cursor: str | None = None
     for _ in range(MAX_PREVIEW_PAGES):
         try:
-            page = await client.fetch_page(cursor, page_size=limit - len(found))
+            page = await client.fetch_page(cursor, page_size=limit - len(found), sample=True)
         except ProviderError as exc:
             hint = " (retrying later may help)" if exc.retryable else ""
             detail = f"{provider.value} could not be read: {exc.message}{hint}"

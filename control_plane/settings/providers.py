@@ -26,8 +26,25 @@ class ProviderSettings(Section):
     response_timeout_s: float = Field(
         120.0, gt=0, description="Seconds one provider call may take from request to the body's last byte."
     )
-    shopify_api_version: str = Field("2025-01", description="Shopify Admin API version used in URLs.")
-    shopify_page_size: int = Field(100, ge=1, le=250, description="Products per Shopify page.")
+    shopify_api_version: str = Field(
+        "2026-10",
+        pattern=r"^20\d\d-(01|04|07|10)$",
+        description="Shopify Admin API version used in URLs unless an integration sets `api_version`.",
+    )
+    shopify_page_size: int = Field(
+        100, ge=1, le=250, description="Most products per Shopify page (GraphQL pages are also kept within cost)."
+    )
+    shopify_bulk_min_products: int = Field(
+        1000,
+        ge=0,
+        description="A first full GraphQL load of at least this many products uses a bulk operation; 0: never.",
+    )
+    shopify_bulk_page_products: int = Field(
+        100, ge=1, le=1000, description="Products per page read from a bulk result."
+    )
+    shopify_bulk_poll_s: float = Field(
+        2.0, gt=0, le=60, description="Seconds between polls of a running bulk operation."
+    )
     roastify_page_size: int = Field(100, ge=1, le=100, description="Products per Roastify list page.")
     roastify_base_url: str = Field("https://api.roastify.com", description="Roastify API base URL.")
     secrets_key: SecretStr = Field(

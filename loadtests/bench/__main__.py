@@ -1,4 +1,4 @@
-"""``python -m loadtests.bench [--products N] [--images M] [--worker-products K] [--skip FIGURE …]``."""
+"""``python -m loadtests.bench [--products N] [--images M] [--worker-products K] [--skip F …] [--include F …]``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from loadtests.bench.environment import BENCH_BUCKET_PREFIX, BENCH_DATABASE, BENCH_QUEUE, BENCH_REDIS_DB, Target
-from loadtests.bench.run import FIGURES, Options, run
+from loadtests.bench.run import FIGURES, ON_REQUEST, Options, run
 
 SIMULATOR_MAX_PRODUCTS = 10_000
 
@@ -24,6 +24,10 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         "--worker-products", type=int, default=10_000, help="products imported by the worker process (figure 3)"
     )
     parser.add_argument("--skip", action="append", choices=FIGURES, default=[], help="leave a figure out (repeatable)")
+    parser.add_argument(
+        "--include", action="append", choices=ON_REQUEST, default=[], help="add a long figure (repeatable)"
+    )
+    parser.add_argument("--shopify-products", type=int, default=600, help="catalog of the shopify figure")
     parser.add_argument("--out", type=Path, default=Path("artifacts/bench"), help="reports go to OUT/<timestamp>/")
     parser.add_argument("--database", default=BENCH_DATABASE, help="database created and dropped by the run")
     parser.add_argument("--redis-db", type=int, default=BENCH_REDIS_DB, help="Redis logical db, emptied before/after")
@@ -39,6 +43,8 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         images=args.images,
         worker_products=args.worker_products,
         skip=frozenset(args.skip),
+        include=frozenset(args.include),
+        shopify_products=args.shopify_products,
         out=args.out,
         target=Target(database=args.database, redis_db=args.redis_db, queue=args.queue, bucket=BENCH_BUCKET_PREFIX),
     )

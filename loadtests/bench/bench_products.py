@@ -16,8 +16,6 @@ GOAL = 0.6
 async def products_figure(ctx: BenchContext, products: int) -> Figure:
     shop = await ctx.create_shop("products")
     await ctx.simulator.configure(shop.shop, {"products": products, "plan": "plus"})
-    provider = ctx.settings.provider
-    await ctx.simulator.warm(shop.shop, page_size=provider.shopify_page_size, api_version=provider.shopify_api_version)
     stack = StackCpu(ctx.settings)
     stack.start()
     pipeline = await run_pipeline(ctx, shop)

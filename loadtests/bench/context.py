@@ -91,9 +91,16 @@ class BenchContext:
         tenants = TenantService(session, self.settings.auth.api_key_pepper.get_secret_value())
         return await tenants.create_company(name=f"Bench {purpose}", slug=f"bench-{purpose}", tier=Tier.PRO)
 
-    async def create_shop(self, purpose: str) -> BenchShop:
-        """A company and its integration on the simulator shop for ``purpose``, rate-limit override maxed."""
-        shop = self.shop_name(purpose)
+    async def create_shop(self, purpose: str, *, shop: str | None = None, api: str | None = None) -> BenchShop:
+        """A company and its integration on the simulator shop for ``purpose``, rate-limit override maxed.
+
+        ``shop`` names another purpose's shop (two companies reading one catalog); ``api`` picks Shopify's
+        ``rest`` or ``graphql`` API (GraphQL by default).
+        """
+        shop = shop or self.shop_name(purpose)
+        settings: dict[str, object] = {"shop": shop, "requests_per_minute": UNLIMITED_REQUESTS_PER_MINUTE}
+        if api is not None:
+            settings["api"] = api
         async with self.sessions() as session:
             company = await self._company(session, purpose)
             integrations = IntegrationService(session, actor=OPERATOR, secrets=self.secrets)
@@ -102,7 +109,7 @@ class BenchContext:
                     provider=Provider.SHOPIFY,
                     name=f"bench {purpose}",
                     credential=self.simulator.credential(shop),
-                    account_settings={"shop": shop, "requests_per_minute": UNLIMITED_REQUESTS_PER_MINUTE},
+                    account_settings=settings,
                     base_url=self.simulator.shop_url(shop),
                     company_id=company.id,
                 )

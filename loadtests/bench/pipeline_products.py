@@ -57,11 +57,19 @@ class TimedClient:
         self.seconds = 0.0
 
     async def fetch_page(
-        self, cursor: str | None, *, page_size: int | None = None, updated_since: datetime | None = None
+        self,
+        cursor: str | None,
+        *,
+        page_size: int | None = None,
+        updated_since: datetime | None = None,
+        bulk_allowed: bool = False,
+        sample: bool = False,
     ) -> ProductPage:
         started = time.perf_counter()
         try:
-            return await self._inner.fetch_page(cursor, page_size=page_size, updated_since=updated_since)
+            return await self._inner.fetch_page(
+                cursor, page_size=page_size, updated_since=updated_since, bulk_allowed=bulk_allowed, sample=sample
+            )
         finally:
             self.seconds += time.perf_counter() - started
 

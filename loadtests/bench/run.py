@@ -12,12 +12,15 @@ from typing import Any
 from harness.settings import HarnessSettings, load_harness_settings
 from loadtests.bench.bench_images import images_figure
 from loadtests.bench.bench_products import products_figure
+from loadtests.bench.bench_shopify import shopify_figure
 from loadtests.bench.bench_worker import worker_figure
 from loadtests.bench.context import BenchContext
 from loadtests.bench.environment import Target, bench_settings, check_target
 from loadtests.bench.report import Figure, Report, text_table, write
 
 FIGURES = ("products", "images", "worker")
+ON_REQUEST = ("shopify",)
+"""Figures left out unless asked for with ``--include`` (they take long)."""
 BUSY_LOAD_SHARE = 0.5
 
 
@@ -27,6 +30,8 @@ class Options:
     images: int = 200
     worker_products: int = 10_000
     skip: frozenset[str] = frozenset()
+    include: frozenset[str] = frozenset()
+    shopify_products: int = 600
     out: Path = Path("artifacts/bench")
     target: Target = field(default_factory=Target)
 
@@ -37,6 +42,7 @@ def _settings_summary(settings: HarnessSettings, options: Options) -> dict[str, 
         "images": options.images,
         "worker_products": options.worker_products,
         "skipped": sorted(options.skip),
+        "included": sorted(options.include),
         "database": settings.database.name,
         "redis_db": settings.redis.database,
         "queue": settings.redis.queue_name,
@@ -90,4 +96,7 @@ async def _measure(ctx: BenchContext, options: Options, folder: Path) -> list[Fi
     if "worker" not in options.skip:
         say(f"worker: a real worker process importing {options.worker_products:,} products (0 images each) …")
         figures.append(await worker_figure(ctx, options.worker_products, folder))
+    if "shopify" in options.include:
+        say(f"shopify: REST then GraphQL imports of one {options.shopify_products:,}-product standard-plan shop …")
+        figures.append(await shopify_figure(ctx, options.shopify_products, folder))
     return figures

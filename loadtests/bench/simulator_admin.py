@@ -6,7 +6,6 @@ from typing import Any
 
 import httpx
 
-from control_plane.integrations.providers.shopify_graphql import PRODUCTS_QUERY
 from harness.settings import HarnessSettings
 
 PROVIDER = "shopify"
@@ -45,30 +44,6 @@ class SimulatorAdmin:
         response.raise_for_status()
         body: dict[str, Any] = response.json()
         return body
-
-    async def warm(self, shop: str, *, page_size: int, api_version: str) -> int:
-        """Read the shop's catalog once, page by page, as the pipeline will; then reset its rate limits.
-
-        The simulator keeps the pages it has built, so the timed run is served like a fast real provider
-        instead of spending the shared CPU on generating products.  Returns the pages read.
-        """
-        url = f"{self.shop_url(shop)}/admin/api/{api_version}/graphql.json"
-        headers = {"X-Shopify-Access-Token": self.credential(shop)}
-        after, pages = None, 0
-        while True:
-            variables = {"first": page_size, "after": after, "query": None}
-            response = await self._http.post(
-                url, headers=headers, json={"query": PRODUCTS_QUERY, "variables": variables}
-            )
-            response.raise_for_status()
-            info = response.json()["data"]["products"]["pageInfo"]
-            pages += 1
-            if not info["hasNextPage"]:
-                break
-            after = info["endCursor"]
-        reset = await self._http.post(f"{self._path(shop)}/reset-limits")
-        reset.raise_for_status()
-        return pages
 
     async def forget_all(self) -> None:
         for shop in dict.fromkeys(self._accounts):

@@ -6,7 +6,7 @@ so a drill can turn a fault on mid-run without restarting anything.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from litestar import Response
@@ -16,6 +16,7 @@ from control_plane.domain.providers import Provider
 from loadtests.simulator import config as account_config
 from loadtests.simulator.catalog import utc_z
 from loadtests.simulator.responses import AnyRequest, json_response
+from loadtests.simulator.shopify_bulk import Outcome, Script
 from loadtests.simulator.state import AccountState, Simulator
 
 
@@ -39,7 +40,10 @@ class ReplaceImagesRequest(msgspec.Struct, forbid_unknown_fields=True):
     add: Annotated[int, Meta(ge=0, le=MAX_IMAGES)] = 0
 
 
-_Body = TypeVar("_Body", TouchRequest, RemoveRequest, ReplaceImagesRequest)
+Seconds = Annotated[float, Meta(ge=0.0, le=30 * 86400.0)]
+
+
+_Body = TypeVar("_Body", TouchRequest, RemoveRequest, ReplaceImagesRequest, "NextBulkRequest")
 
 
 class UnknownProvider(Exception):
@@ -136,6 +140,26 @@ async def replace_images(sim: Simulator, request: AnyRequest, provider: Provider
     return json_response({"replaced": images, "updated_at": utc_z(at)})
 
 
+class NextBulkRequest(msgspec.Struct, forbid_unknown_fields=True):
+    outcome: Literal["completed", "failed", "canceled", "expired"] = "completed"
+    error_code: Literal["ACCESS_DENIED", "INTERNAL_SERVER_ERROR", "TIMEOUT"] = "INTERNAL_SERVER_ERROR"
+    queued_s: Seconds = 1.0
+    running_s: Seconds = 2.0
+    expires_after_s: Seconds = 7 * 86400.0
+
+
+async def next_bulk_operation(sim: Simulator, request: AnyRequest, provider: Provider, account: str) -> Response[bytes]:
+    """Script the outcome and schedule of the shop's next bulk operation."""
+    if provider is not Provider.SHOPIFY:
+        return _bad("bulk operations exist on Shopify only", "provider")
+    body = _decode(await request.body(), NextBulkRequest, "outcome")
+    if isinstance(body, Response):
+        return body
+    script = Script(Outcome(body.outcome), body.error_code, body.queued_s, body.running_s, body.expires_after_s)
+    sim.account(provider, account).bulk.next_script = script
+    return json_response(msgspec.to_builtins(body))
+
+
 async def touch(sim: Simulator, request: AnyRequest, provider: Provider, account: str) -> Response[bytes]:
     body = _decode(await request.body(), TouchRequest, "count")
     if isinstance(body, Response):
@@ -150,4 +174,5 @@ def stats(sim: Simulator, provider: Provider, account: str) -> Response[bytes]:
     body: dict[str, Any] = {"provider": provider.value, "account": account}
     body.update(state.stats.as_dict())
     body["burst_5xx_remaining"] = state.burst_remaining
+    body["bulk_operations"] = state.bulk.counters(sim.clock.now())
     return json_response(body)

@@ -15,7 +15,16 @@ from litestar.response import Redirect, Stream
 
 from control_plane.domain.providers import Provider
 from harness.settings import SimulatorSettings
-from loadtests.simulator import admin, hostile, hostile_images, image_route, roastify, shopify_graphql, shopify_rest
+from loadtests.simulator import (
+    admin,
+    bulk_files,
+    hostile,
+    hostile_images,
+    image_route,
+    roastify,
+    shopify_graphql,
+    shopify_rest,
+)
 from loadtests.simulator.clock import Clock
 from loadtests.simulator.responses import AnyRequest
 from loadtests.simulator.state import Simulator
@@ -98,6 +107,13 @@ def _state_handlers(sim: Simulator) -> list[HTTPRouteHandler]:
 
         return await _for_provider(provider, call)
 
+    @post(ACCOUNT + "/next-bulk-operation", status_code=200)
+    async def next_bulk(request: AnyRequest, provider: FromPath[str], account: FromPath[str]) -> Response[bytes]:
+        async def call(kind: Provider) -> Response[bytes]:
+            return await admin.next_bulk_operation(sim, request, kind, account)
+
+        return await _for_provider(provider, call)
+
     @get("/_sim/stats/{provider:str}/{account:str}")
     async def stats(provider: FromPath[str], account: FromPath[str]) -> Response[bytes]:
         async def call(kind: Provider) -> Response[bytes]:
@@ -109,7 +125,7 @@ def _state_handlers(sim: Simulator) -> list[HTTPRouteHandler]:
     async def health() -> Response[bytes]:
         return admin.health(sim)
 
-    return [reset_limits, touch, remove_products, replace_images, stats, health]
+    return [reset_limits, touch, remove_products, replace_images, next_bulk, stats, health]
 
 
 def _hostile_handlers(shops: hostile.HostileShops) -> list[HTTPRouteHandler]:
@@ -133,7 +149,7 @@ def _hostile_handlers(shops: hostile.HostileShops) -> list[HTTPRouteHandler]:
 def _provider_handlers(sim: Simulator, shops: hostile.HostileShops) -> list[HTTPRouteHandler]:
     @get(SHOPIFY + "/products.json")
     async def shopify_products(request: AnyRequest, shop: FromPath[str], version: FromPath[str]) -> Response[bytes]:
-        return await shopify_rest.products(sim, request, shop)
+        return await shopify_rest.products(sim, request, shop, version)
 
     @post(SHOPIFY + "/graphql.json", status_code=200)
     async def shopify_graphql_query(
@@ -142,7 +158,11 @@ def _provider_handlers(sim: Simulator, shops: hostile.HostileShops) -> list[HTTP
         case = shops.case_of(shop)
         if case is not None:
             return hostile.respond(request, case)
-        return await shopify_graphql.graphql(sim, request, shop)
+        return await shopify_graphql.graphql(sim, request, shop, version)
+
+    @get("/_sim/bulk/{shop:str}/{name:str}")
+    async def bulk_file(request: AnyRequest, shop: FromPath[str], name: FromPath[str]) -> Response[bytes]:
+        return bulk_files.serve(sim, request, shop, name)
 
     @get(ROASTIFY)
     async def roastify_list(request: AnyRequest, account: FromPath[str]) -> Response[bytes]:
@@ -160,7 +180,7 @@ def _provider_handlers(sim: Simulator, shops: hostile.HostileShops) -> list[HTTP
     ) -> Response[bytes]:
         return await image_route.serve(sim, provider, account, product_index, name)
 
-    return [shopify_products, shopify_graphql_query, roastify_list, roastify_detail, image]
+    return [shopify_products, shopify_graphql_query, bulk_file, roastify_list, roastify_detail, image]
 
 
 def create_app(settings: SimulatorSettings | None = None, clock: Clock | None = None) -> Litestar:

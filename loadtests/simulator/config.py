@@ -17,11 +17,13 @@ from msgspec import Meta
 from control_plane.domain.providers import Provider
 
 ImageFormat = Literal["jpeg", "png", "webp", "mixed"]
-Plan = Literal["standard", "advanced", "plus"]
+Plan = Literal["standard", "advanced", "plus", "enterprise"]
 Fraction = Annotated[float, Meta(ge=0.0, le=1.0)]
 Millis = Annotated[int, Meta(ge=0, le=120_000)]
-ImageCount = Annotated[int, Meta(ge=0, le=20)]
-VariantCount = Annotated[int, Meta(ge=1, le=100)]
+ImageCount = Annotated[int, Meta(ge=0, le=250)]
+"""Shopify allows up to 250 media per product."""
+VariantCount = Annotated[int, Meta(ge=1, le=2048)]
+"""Shopify allows up to 2,048 variants per product."""
 Pixels = Annotated[int, Meta(ge=1, le=4096)]
 
 _FIELD_AT = re.compile(r"at `\$\.?([^`]*)`")

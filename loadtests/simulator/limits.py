@@ -24,10 +24,14 @@ class PlanLimits:
 
 
 PLANS: dict[str, PlanLimits] = {
-    "standard": PlanLimits(40, 2, 1000, 50),
-    "advanced": PlanLimits(80, 4, 2000, 100),
+    "standard": PlanLimits(40, 2, 2000, 100),
+    "advanced": PlanLimits(80, 4, 4000, 200),
     "plus": PlanLimits(400, 20, 20000, 1000),
+    "enterprise": PlanLimits(400, 20, 40000, 2000),
 }
+"""REST: 2/4/20 requests per second (bucket 20 s of leak). GraphQL: restore 100/200/1000/2000 points per
+second as the GraphQL Admin rate-limits page lists per plan; the bucket holds 20 s of restore (the ratio
+Shopify's throttleStatus has always shown, e.g. 1000 points at 50/s before the limits doubled)."""
 
 ROASTIFY_LIMIT = 100
 ROASTIFY_WINDOW_S = 60.0
@@ -59,6 +63,10 @@ class LeakyBucket:
             return False
         self._level += amount
         return True
+
+    def refund(self, amount: float) -> None:
+        """Give back points charged up front but not used."""
+        self._level = max(0.0, self.level() - amount)
 
     def add(self, amount: float) -> None:
         """Add unconditionally (capped at capacity); used after a check already passed."""

@@ -84,6 +84,18 @@ class Variant:
     grams: int
     weight: float
     weight_unit: str
+    lot: int | None = None
+    """Third option value (``Lot n``), only on products with more than 100 variants."""
+
+    @property
+    def barcode(self) -> str | None:
+        """Derived from the position alone so REST and GraphQL agree; every fifth variant has none."""
+        return None if self.position % 5 == 0 else f"{860_000_000_000 + self.position:012d}"
+
+    @property
+    def compare_at_cents(self) -> int | None:
+        """A struck-through price on every third variant."""
+        return self.price_cents + 300 if self.position % 3 == 0 else None
 
 
 @dataclass(frozen=True)
@@ -164,10 +176,16 @@ def _status(rng: random.Random) -> str:
     return "active" if draw < 0.9 else ("draft" if draw < 0.97 else "archived")
 
 
-def _option_counts(count: int) -> tuple[int, int]:
-    """(sizes, grinds) whose product covers ``count`` variants, at most 10 each."""
+def _option_counts(count: int) -> tuple[int, int, int]:
+    """(sizes, grinds, lots) whose product covers ``count`` variants: sizes and grinds at most 10 each.
+
+    Above 100 variants a third option ("Lot") carries the rest, as Shopify allows three options and up to
+    2,048 variants per product.
+    """
+    if count > len(SIZES) * len(GRINDS):
+        return len(SIZES), len(GRINDS), math.ceil(count / (len(SIZES) * len(GRINDS)))
     grinds = 1 if count < 4 else (2 if count < 9 else math.ceil(count / len(SIZES)))
-    return math.ceil(count / grinds), grinds
+    return math.ceil(count / grinds), grinds, 1
 
 
 def _price(base_cents: int, grams: int) -> int:
@@ -176,24 +194,26 @@ def _price(base_cents: int, grams: int) -> int:
 
 def _variants(rng: random.Random, spec: CatalogSpec) -> tuple[tuple[Option, ...], tuple[Variant, ...]]:
     count = rng.randint(spec.variants_min, spec.variants_max)
-    sizes_n, grinds_n = _option_counts(count)
+    sizes_n, grinds_n, lots_n = _option_counts(count)
     sizes = [SIZES[i] for i in sorted(rng.sample(range(len(SIZES)), sizes_n))]
     grinds = [GRINDS[i] for i in sorted(rng.sample(range(len(GRINDS)), grinds_n))] if grinds_n > 1 else []
     base_cents = rng.randrange(1100, 2600, 50)
     grind_choices: list[str | None] = [*grinds] or [None]
-    combos = [(size, grind) for size in sizes for grind in grind_choices][:count]
+    lot_choices: list[int | None] = list(range(1, lots_n + 1)) if lots_n > 1 else [None]
+    combos = [(s, g, lot) for lot in lot_choices for s in sizes for g in grind_choices][:count]
     variants = tuple(
         Variant(
             position=position,
             size=size[0],
             grind=grind,
+            lot=lot,
             price_cents=_price(base_cents, size[1]),
             stock=0 if rng.random() < 0.1 else rng.randint(1, 250),
             grams=size[1],
             weight=size[2],
             weight_unit=size[3],
         )
-        for position, (size, grind) in enumerate(combos, start=1)
+        for position, (size, grind, lot) in enumerate(combos, start=1)
     )
     if count == 1:
         return (), variants
@@ -201,6 +221,8 @@ def _variants(rng: random.Random, spec: CatalogSpec) -> tuple[tuple[Option, ...]
     options: tuple[Option, ...] = (("Size", used_sizes),)
     if grinds:
         options += (("Grind", tuple(dict.fromkeys(v.grind for v in variants if v.grind))),)
+    if lots_n > 1:
+        options += (("Lot", tuple(dict.fromkeys(f"Lot {v.lot}" for v in variants if v.lot))),)
     return options, variants
 
 

@@ -20,6 +20,7 @@ from loadtests.simulator.limits import PLANS, LeakyBucket, PlanLimits
 from loadtests.simulator.responses import AnyRequest, base_url, json_response, parse_instant, recorded
 from loadtests.simulator.shopify_gate import admit
 from loadtests.simulator.shopify_shapes import rest_product
+from loadtests.simulator.shopify_versions import DEPRECATED_HEADER, VERSION_HEADER, serve
 from loadtests.simulator.state import Simulator
 
 ENDPOINT = "shopify.rest.products"
@@ -130,22 +131,28 @@ def _used(bucket: LeakyBucket) -> str:
     return f"{int(used)}/{int(bucket.capacity)}"
 
 
-def throttled(plan: PlanLimits) -> Response[bytes]:
+def throttled(plan: PlanLimits, versioned: dict[str, str]) -> Response[bytes]:
     message = f"Exceeded {plan.rest_leak_per_s} calls per second for api client. "
     message += "Reduce request rates to resume uninterrupted service."
-    headers = {"Retry-After": "2.0", CALL_LIMIT: f"{plan.rest_capacity}/{plan.rest_capacity}"}
+    headers = {**versioned, "Retry-After": "2.0", CALL_LIMIT: f"{plan.rest_capacity}/{plan.rest_capacity}"}
     return json_response({"errors": message}, 429, headers)
 
 
-async def products(sim: Simulator, request: AnyRequest, shop: str) -> Response[bytes]:
+async def products(sim: Simulator, request: AnyRequest, shop: str, version: str) -> Response[bytes]:
     """``GET /shopify/{shop}/admin/api/{version}/products.json``."""
     state, refused = await admit(sim, request, shop)
     if refused is not None:
         return recorded(state, ENDPOINT, refused)
+    served = serve(version, sim.clock.now())
+    if served is None:
+        return recorded(state, ENDPOINT, json_response({"errors": "Not Found"}, 404))
+    versioned = {VERSION_HEADER: served.version}
+    if served.deprecated:
+        versioned[DEPRECATED_HEADER] = served.deprecated
     plan = PLANS[state.config.plan]
     bucket = state.limits.rest_bucket(state.credential, plan)
     if not bucket.try_add(1):
-        return recorded(state, ENDPOINT, throttled(plan))
+        return recorded(state, ENDPOINT, throttled(plan, versioned))
     state.stats.rest_bucket_max = max(state.stats.rest_bucket_max, bucket.level())
-    page = _page(sim.settings.seed, request, state.catalog, {CALL_LIMIT: _used(bucket)})
+    page = _page(sim.settings.seed, request, state.catalog, {**versioned, CALL_LIMIT: _used(bucket)})
     return recorded(state, ENDPOINT, page)

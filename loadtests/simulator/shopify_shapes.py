@@ -19,6 +19,12 @@ IMAGE_ID_BASE = 30_000_000_000_000
 OPTION_ID_BASE = 9_000_000_000_000
 IMAGE_ID_STRIDE = 100_000
 """Image ids per product: serials grow with every replacement, so the block is wide."""
+VARIANT_ID_STRIDE = 10_000
+"""Variant ids per product: room for Shopify's 2,048 variants."""
+REST_MAX_VARIANTS = 100
+"""The REST product resource lists at most 100 variants; larger products need GraphQL."""
+INVENTORY_ITEM_ID_BASE = 50_000_000_000_000
+"""Image ids per product: serials grow with every replacement, so the block is wide."""
 SHOP_TZ = timezone(timedelta(hours=-5))
 """Shops answer in their own time zone; a fixed offset keeps responses deterministic."""
 
@@ -28,11 +34,19 @@ def product_id(index: int) -> int:
 
 
 def variant_id(index: int, variant: Variant) -> int:
-    return VARIANT_ID_BASE + index * 100 + variant.position - 1
+    return VARIANT_ID_BASE + index * VARIANT_ID_STRIDE + variant.position - 1
 
 
 def image_id(index: int, image: Image) -> int:
     return IMAGE_ID_BASE + index * IMAGE_ID_STRIDE + image.serial - 1
+
+
+def inventory_item_id(index: int, variant: Variant) -> int:
+    return INVENTORY_ITEM_ID_BASE + index * VARIANT_ID_STRIDE + variant.position - 1
+
+
+def option_id(index: int, position: int) -> int:
+    return OPTION_ID_BASE + index * 10 + position
 
 
 def gid(kind: str, numeric: int) -> str:
@@ -58,6 +72,8 @@ def option_values(product: Product, variant: Variant) -> list[str]:
     values = [variant.size]
     if len(product.options) > 1 and variant.grind is not None:
         values.append(variant.grind)
+    if variant.lot is not None:
+        values.append(f"Lot {variant.lot}")
     return values
 
 
@@ -66,7 +82,7 @@ def _rest_options(product: Product) -> list[dict[str, Any]]:
     pid = product_id(product.index)
     return [
         {
-            "id": OPTION_ID_BASE + product.index * 10 + pos,
+            "id": option_id(product.index, pos),
             "product_id": pid,
             "name": name,
             "position": pos,
@@ -85,7 +101,7 @@ def _rest_variant(product: Product, variant: Variant, created: str, updated: str
         "product_id": product_id(product.index),
         "title": " / ".join(values),
         "price": price(variant.price_cents),
-        "compare_at_price": None,
+        "compare_at_price": price(variant.compare_at_cents) if variant.compare_at_cents else None,
         "sku": f"SIM-{product.index:06d}-{variant.position:03d}",
         "position": variant.position,
         "inventory_policy": "deny",
@@ -98,7 +114,8 @@ def _rest_variant(product: Product, variant: Variant, created: str, updated: str
         "weight_unit": variant.weight_unit,
         "requires_shipping": True,
         "taxable": True,
-        "barcode": None,
+        "barcode": variant.barcode,
+        "inventory_item_id": inventory_item_id(product.index, variant),
         "created_at": created,
         "updated_at": updated,
         "admin_graphql_api_id": gid("ProductVariant", vid),
@@ -143,7 +160,9 @@ def rest_product(base: str, catalog: Catalog, index: int) -> dict[str, Any]:
         "tags": ", ".join(product.tags),
         "status": product.status,
         "admin_graphql_api_id": gid("Product", pid),
-        "variants": [_rest_variant(product, variant, created, updated) for variant in product.variants],
+        "variants": [
+            _rest_variant(product, variant, created, updated) for variant in product.variants[:REST_MAX_VARIANTS]
+        ],
         "options": _rest_options(product),
         "images": images,
         "image": images[0] if images else None,
@@ -159,7 +178,9 @@ def _graphql_variant(product: Product, variant: Variant) -> dict[str, Any]:
         "legacyResourceId": str(vid),
         "title": " / ".join(values),
         "sku": f"SIM-{product.index:06d}-{variant.position:03d}",
+        "barcode": variant.barcode,
         "price": price(variant.price_cents),
+        "compareAtPrice": price(variant.compare_at_cents) if variant.compare_at_cents else None,
         "inventoryQuantity": variant.stock,
         "position": variant.position,
         "selectedOptions": [{"name": n, "value": v} for n, v in zip(names, values, strict=True)],
@@ -177,7 +198,10 @@ def _graphql_image(base: str, catalog: Catalog, product: Product, image: Image) 
 
 
 def graphql_node(base: str, catalog: Catalog, index: int) -> dict[str, Any]:
-    """Product ``index`` as an Admin GraphQL ``Product`` node."""
+    """Product ``index`` as an Admin GraphQL ``Product`` node with every variant and image inline.
+
+    What a query selecting all variants and images in one page answers; mapping tests use it.
+    """
     product = catalog.product(index)
     pid = product_id(index)
     options = product.options or (("Title", ("Default Title",)),)

@@ -20,6 +20,7 @@ from loadtests.simulator.clock import Clock, SystemClock
 from loadtests.simulator.config import AccountConfig, effective_credential
 from loadtests.simulator.edits import CatalogEdits, replace_images
 from loadtests.simulator.limits import Limits
+from loadtests.simulator.shopify_bulk import BulkState
 
 
 @dataclass
@@ -36,6 +37,13 @@ class Stats:
     graphql_points_max_used: float = 0.0
     """Highest share of the GraphQL point bucket in use (maximum minus available) after a query."""
     graphql_max_query_cost: int = 0
+    """Highest actual cost of one query."""
+    graphql_max_requested_cost: int = 0
+    """Highest requested cost of one query (refused ones included)."""
+    graphql_points_charged: int = 0
+    """Points kept after refunds, over all successful queries."""
+    graphql_outcomes: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """Answers by outcome: ok, throttled, max_cost_exceeded, invalid."""
     roastify_max_requests_60s: int = 0
     """Most Roastify requests accepted within one rolling 60 s window."""
 
@@ -43,6 +51,11 @@ class Stats:
         self.requests[endpoint][str(status)] += 1
         if status == 429:
             self.rate_limited_429 += 1
+
+    def graphql_outcome(self, outcome: str) -> None:
+        self.graphql_outcomes[str(outcome)] += 1
+        if outcome == "throttled":
+            self.graphql_throttled += 1
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -52,8 +65,14 @@ class Stats:
             "rest_bucket_max": round(self.rest_bucket_max, 3),
             "graphql_points_max_used": round(self.graphql_points_max_used, 3),
             "graphql_max_query_cost": self.graphql_max_query_cost,
+            "graphql_max_requested_cost": self.graphql_max_requested_cost,
+            "graphql_points_charged": self.graphql_points_charged,
+            "graphql_outcomes": {o: self.graphql_outcomes.get(o, 0) for o in _OUTCOMES},
             "roastify_max_requests_60s": self.roastify_max_requests_60s,
         }
+
+
+_OUTCOMES = ("ok", "throttled", "max_cost_exceeded", "invalid")
 
 
 def _counter() -> defaultdict[str, int]:
@@ -74,6 +93,7 @@ class AccountState:
     touches: tuple[Touch, ...] = ()
     edits: CatalogEdits = field(default_factory=CatalogEdits)
     limits: Limits = field(init=False)
+    bulk: BulkState = field(default_factory=BulkState)
     stats: Stats = field(default_factory=Stats)
 
     def __post_init__(self) -> None:

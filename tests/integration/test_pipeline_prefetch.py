@@ -40,7 +40,13 @@ class CountingClient:
         self.finished = 0
 
     async def fetch_page(
-        self, cursor: str | None, *, page_size: int | None = None, updated_since: datetime | None = None
+        self,
+        cursor: str | None,
+        *,
+        page_size: int | None = None,
+        updated_since: datetime | None = None,
+        bulk_allowed: bool = False,
+        sample: bool = False,
     ) -> ProductPage:
         self.started += 1
         try:

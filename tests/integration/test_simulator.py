@@ -22,7 +22,7 @@ from harness.settings import SimulatorSettings
 
 pytestmark = pytest.mark.integration
 
-API = "/admin/api/2025-01"
+API = "/admin/api/2026-10"
 RATE_MESSAGE = "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
 
 
@@ -77,7 +77,12 @@ async def rest_page(http: httpx.AsyncClient, shop: str, **params: Any) -> httpx.
 
 
 async def graphql(http: httpx.AsyncClient, shop: str, variables: dict[str, Any]) -> httpx.Response:
-    document = "query($first: Int!, $after: String, $query: String) { products(first: $first) { edges { cursor } } }"
+    document = """query($first: Int!, $after: String, $query: String) {
+      products(first: $first, after: $after, query: $query) {
+        edges { cursor node { id legacyResourceId status tags updatedAt
+          variants(first: 2) { nodes { id price } }
+          media(first: 1) { nodes { ... on MediaImage { image { url } } } } } }
+        pageInfo { hasNextPage endCursor } } }"""
     body = {"query": document, "variables": variables}
     return await http.post(f"/shopify/{shop}{API}/graphql.json", json=body, headers=shopify_headers(shop))
 
@@ -181,26 +186,26 @@ async def test_rest_bucket_overflows_into_429_with_retry_after(
 
 async def test_graphql_pages_carry_nodes_and_cost(http: httpx.AsyncClient, accounts: Callable[[str], str]) -> None:
     shop = accounts("gql-pages")
-    await configure(http, "shopify", shop, products=5, images_min=1, images_max=1)
+    await configure(http, "shopify", shop, products=5, images_min=1, images_max=1, variants_min=2, variants_max=2)
     first = (await graphql(http, shop, {"first": 3, "after": None, "query": None})).json()
     connection = first["data"]["products"]
     assert len(connection["edges"]) == 3 and connection["pageInfo"]["hasNextPage"] is True
     node = connection["edges"][0]["node"]
     assert node["id"] == f"gid://shopify/Product/{node['legacyResourceId']}"
     assert node["status"] in {"ACTIVE", "DRAFT", "ARCHIVED"} and isinstance(node["tags"], list)
-    variant = node["variants"]["edges"][0]["node"]
+    variant = node["variants"]["nodes"][0]
     assert isinstance(variant["price"], str) and variant["id"].startswith("gid://shopify/ProductVariant/")
-    assert node["images"]["edges"][0]["node"]["url"].startswith(str(http.base_url).rstrip("/"))
+    assert node["media"]["nodes"][0]["image"]["url"].startswith(str(http.base_url).rstrip("/"))
     cost = first["extensions"]["cost"]
-    assert (cost["requestedQueryCost"], cost["actualQueryCost"]) == (11, 11)
-    assert cost["throttleStatus"]["maximumAvailable"] == 1000.0
-    assert cost["throttleStatus"]["restoreRate"] == 50.0
-    assert 989 <= cost["throttleStatus"]["currentlyAvailable"] <= 1000
+    assert (cost["requestedQueryCost"], cost["actualQueryCost"]) == (29, 29)
+    assert cost["throttleStatus"]["maximumAvailable"] == 2000.0
+    assert cost["throttleStatus"]["restoreRate"] == 100.0
+    assert 1971 <= cost["throttleStatus"]["currentlyAvailable"] <= 2000
     after = connection["pageInfo"]["endCursor"]
     last = (await graphql(http, shop, {"first": 3, "after": after, "query": None})).json()
     assert len(last["data"]["products"]["edges"]) == 2
     assert last["data"]["products"]["pageInfo"]["hasNextPage"] is False
-    assert (last["extensions"]["cost"]["requestedQueryCost"], last["extensions"]["cost"]["actualQueryCost"]) == (11, 8)
+    assert (last["extensions"]["cost"]["requestedQueryCost"], last["extensions"]["cost"]["actualQueryCost"]) == (29, 20)
 
 
 async def test_graphql_validates_first_and_filters_by_updated_at(

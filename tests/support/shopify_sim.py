@@ -15,7 +15,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from control_plane.settings import SimulatorSettings
+from harness.settings import SimulatorSettings
 from loadtests.simulator.app import create_app
 
 SEED = 20260101

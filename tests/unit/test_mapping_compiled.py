@@ -26,7 +26,7 @@ from control_plane.domain.mapping import (
 from control_plane.domain.mapping import texts as html
 from control_plane.domain.mapping.targets import PRODUCT_TARGETS, VARIANT_TARGETS
 from control_plane.domain.providers import Provider
-from control_plane.integrations.providers.shopify_shape import node_to_rest
+from control_plane.integrations.providers.shopify_shape import edges, node_to_rest
 from loadtests.simulator import roastify, shopify_shapes
 from loadtests.simulator.catalog import Catalog, CatalogSpec
 from tests.support.mapping_oracle import interpret
@@ -43,6 +43,13 @@ def assert_same(rules: RuleSet, payload: Any, context: dict[str, Any] | None) ->
     assert actual == expected
     assert repr(actual) == repr(expected)  # Decimal exponents and key order too, not just equality
     return expected
+
+
+def graphql_payload(shop: Catalog, index: int) -> dict[str, Any]:
+    """Product ``index`` as the GraphQL client hands it to the mapping (its images read as ``MediaImage`` media)."""
+    node = shopify_shapes.graphql_node(BASE_URL, shop, index)
+    media = [{"id": image["id"], "alt": image["altText"], "image": image} for image in edges(node["images"])]
+    return node_to_rest(node, edges(node["variants"]), media)
 
 
 def catalog(provider: str, seed: int) -> Catalog:
@@ -68,7 +75,7 @@ def test_default_shopify_rules_map_simulator_products_identically(seed: int) -> 
     outcomes = []
     for index in range(shop.size):
         rest = shopify_shapes.rest_product(BASE_URL, shop, index)
-        node = node_to_rest(shopify_shapes.graphql_node(BASE_URL, shop, index))
+        node = graphql_payload(shop, index)
         outcomes.append(assert_same(rules, rest, {"currency": "eur"}))
         outcomes.append(assert_same(rules, node, {}))
     assert all(isinstance(outcome, MappedProduct) for outcome in outcomes)

@@ -157,6 +157,10 @@ def test_shopify_default_maps_a_rest_product() -> None:
         "inventory_quantity": 0,
         "in_stock": False,
         "grams": 907,
+        "compare_at_price": None,
+        "barcode": None,
+        "weight": None,
+        "weight_unit": None,
     }
     assert product.variants[0]["in_stock"] is True
 

@@ -402,6 +402,10 @@ def test_variant_errors_name_the_variant() -> None:
             "inventory_quantity": None,
             "in_stock": True,
             "grams": 1000,
+            "compare_at_price": None,
+            "barcode": None,
+            "weight": None,
+            "weight_unit": None,
         }
     ]
 

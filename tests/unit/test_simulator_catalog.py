@@ -114,7 +114,8 @@ def test_rolling_window_counts_accepted_requests_only() -> None:
     ("body", "field"),
     [
         (b'{"faults": {"broken_images": 2}}', "faults.broken_images"),
-        (b'{"images_max": 21}', "images_max"),
+        (b'{"images_max": 251}', "images_max"),
+        (b'{"variants_max": 2049}', "variants_max"),
         (b'{"plan": "gold"}', "plan"),
         (b'{"faults": {"typo": 1}}', "faults.typo"),
         (b'{"images_min": 3, "images_max": 1}', "images_min"),

@@ -1,67 +1,50 @@
-"""The simulator's cached GraphQL pages are byte for byte the pages it would build, and never stale."""
+"""The simulator's cached GraphQL answers are the answers it would build, and never stale."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-import msgspec
-import pytest
-
-from loadtests.simulator import cursors
-from loadtests.simulator.catalog import Catalog, CatalogSpec, Touch
+from control_plane.domain.providers import Provider
+from harness.settings import SimulatorSettings
+from loadtests.simulator import shopify_graphql
+from loadtests.simulator.catalog import Touch
 from loadtests.simulator.config import AccountConfig
-from loadtests.simulator.shopify_graphql import CURSOR_KIND, Arguments, _encoded_connection
-from loadtests.simulator.shopify_shapes import graphql_node
+from loadtests.simulator.shopify_bulk import BulkState
+from loadtests.simulator.shopify_nodes import Scope
+from loadtests.simulator.shopify_root import Bulk, QueryRoot
+from loadtests.simulator.state import Simulator
 
 SEED = 20260101
 BASE = "http://127.0.0.1:18091"
+NOW = datetime(2026, 12, 2, tzinfo=UTC)
+PAGE = """query($first: Int!, $after: String) { products(first: $first, after: $after) {
+  edges { cursor node { id updatedAt variants(first: 5) { nodes { id price } } media(first: 2) {
+    nodes { ... on MediaImage { id image { url } } } } } }
+  pageInfo { hasNextPage endCursor } } }"""
 
 
-def _catalog(account: str, touches: tuple[Touch, ...] = ()) -> Catalog:
-    return Catalog(CatalogSpec.of(SEED, "shopify", account, AccountConfig(products=120)), touches)
+def _root(account: str, touches: tuple[Touch, ...] = (), base: str = BASE) -> QueryRoot:
+    sim = Simulator(SimulatorSettings(seed=SEED))
+    state = sim.account(Provider.SHOPIFY, account)
+    state.config = AccountConfig(products=120)
+    state.touches = touches
+    return QueryRoot(Scope(SEED, base, state.catalog), Bulk(BulkState(), account, NOW, "2026-10"))
 
 
-def _built(catalog: Catalog, args: Arguments) -> dict[str, Any]:
-    """The connection as the simulator built it before pages were cached."""
-    matching = catalog.matching(args.since, strict=args.strict)
-    end = min(args.start + args.first, matching)
-    edges = [
-        {"cursor": cursors.encode(SEED, CURSOR_KIND, {"i": i}), "node": graphql_node(BASE, catalog, i)}
-        for i in range(args.start, end)
-    ]
-    return {
-        "edges": edges,
-        "pageInfo": {"hasNextPage": end < matching, "endCursor": edges[-1]["cursor"] if edges else None},
-    }
+def test_a_cached_answer_is_the_built_answer_byte_for_byte() -> None:
+    root = _root("cache-bytes", (Touch(15, datetime(2030, 1, 1, tzinfo=UTC)),))
+    prepared = shopify_graphql.prepare(PAGE, {"first": 40}, None)
+    cached = shopify_graphql._answer(root, prepared, PAGE)
+    built = shopify_graphql._run(prepared, root)
+    assert bytes(cached[0]) == bytes(built[0]) and cached[1:] == built[1:]
+    assert shopify_graphql._answer(root, prepared, PAGE)[0] is cached[0]  # served from the cache the second time
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        Arguments(first=50, start=0, since=None, strict=False),
-        Arguments(first=50, start=100, since=None, strict=False),
-        Arguments(first=250, start=0, since=None, strict=False),
-        Arguments(first=10, start=130, since=None, strict=False),
-        Arguments(first=10, start=0, since=datetime(2029, 1, 1, tzinfo=UTC), strict=True),
-    ],
-)
-def test_a_cached_page_is_the_built_page_byte_for_byte(args: Arguments) -> None:
-    catalog = _catalog("cache-bytes", (Touch(15, datetime(2030, 1, 1, tzinfo=UTC)),))
-    raw, count = _encoded_connection(SEED, catalog, BASE, args)
-    expected = _built(catalog, args)
-    body = {"data": {"products": expected}, "extensions": {"cost": 1}}
-    assert msgspec.json.encode({"data": {"products": raw}, "extensions": {"cost": 1}}) == msgspec.json.encode(body)
-    assert count == len(expected["edges"])
-    assert _encoded_connection(SEED, catalog, BASE, args)[0] is raw  # served from the cache the second time
-
-
-def test_a_touch_or_another_base_url_is_a_different_page() -> None:
-    args = Arguments(first=5, start=0, since=None, strict=False)
-    before = _encoded_connection(SEED, _catalog("cache-touch"), BASE, args)[0]
-    touched = _catalog("cache-touch", (Touch(3, datetime(2031, 1, 1, tzinfo=UTC)),))
-    after = _encoded_connection(SEED, touched, BASE, args)[0]
-    elsewhere = _encoded_connection(SEED, _catalog("cache-touch"), "http://localhost:9", args)[0]
-    assert bytes(after) != bytes(before)
-    assert b"2031-01-01T00:00:00Z" in bytes(after)
-    assert b"localhost:9" in bytes(elsewhere) and b"localhost:9" not in bytes(before)
+def test_a_touch_or_another_base_url_is_a_different_answer() -> None:
+    prepared = shopify_graphql.prepare(PAGE, {"first": 5}, None)
+    before = bytes(shopify_graphql._answer(_root("cache-touch"), prepared, PAGE)[0])
+    touched = _root("cache-touch", (Touch(3, datetime(2030, 1, 1, tzinfo=UTC)),))
+    after = bytes(shopify_graphql._answer(touched, prepared, PAGE)[0])
+    elsewhere = bytes(shopify_graphql._answer(_root("cache-touch", base="http://localhost:9"), prepared, PAGE)[0])
+    assert before != after and b"2030-01-01T00:00:00Z" in after
+    assert before != elsewhere and b"http://localhost:9/images/" in elsewhere

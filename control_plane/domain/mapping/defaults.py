@@ -50,6 +50,10 @@ SHOPIFY_RULES: list[dict[str, Any]] = [
             {"target": "inventory_quantity", "source": "inventory_quantity", "transforms": ["to_int"]},
             {"target": "in_stock", "source": "inventory_quantity", "transforms": ["greater_than"]},
             {"target": "grams", "source": "grams", "transforms": ["to_int"]},
+            {"target": "compare_at_price", "source": "compare_at_price", "transforms": ["decimal"]},
+            {"target": "barcode", "source": "barcode"},
+            {"target": "weight", "source": "weight"},
+            {"target": "weight_unit", "source": "weight_unit"},
         ],
     },
 ]

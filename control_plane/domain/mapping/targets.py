@@ -22,6 +22,9 @@ MAX_PRICE = Decimal(10) ** 12
 class Kind(StrEnum):
     TEXT = "text"
     DECIMAL = "decimal"
+    """Money: two decimal places."""
+    WEIGHT = "weight"
+    """A non-negative quantity with three decimal places (0.125 kg stays 0.125)."""
     INT = "int"
     BOOL = "bool"
     DATETIME = "datetime"
@@ -75,6 +78,10 @@ VARIANT_TARGETS: Mapping[str, Target] = _targets(
     Target("inventory_quantity", Kind.INT),
     Target("in_stock", Kind.BOOL),
     Target("grams", Kind.INT),
+    Target("compare_at_price", Kind.DECIMAL),
+    Target("barcode", Kind.TEXT, 255),
+    Target("weight", Kind.WEIGHT),
+    Target("weight_unit", Kind.TEXT, 8),
 )
 
 
@@ -93,6 +100,8 @@ def coerce(target: Target, value: Any) -> Any:
         return [_text(item, target.max_length) for item in items if not is_empty(item)]
     if kind is Kind.DECIMAL:
         return _money(value)
+    if kind is Kind.WEIGHT:
+        return _weight(value)
     if kind is Kind.INT:
         return q.to_int(value)
     if kind is Kind.BOOL:
@@ -120,6 +129,7 @@ def coercer(target: Target) -> Callable[[Any], Any]:
         return lambda value: [_object(item) for item in (value if isinstance(value, list) else [value])]
     single: dict[Kind, Callable[[Any], Any]] = {
         Kind.DECIMAL: _money,
+        Kind.WEIGHT: _weight,
         Kind.INT: q.to_int,
         Kind.BOOL: _bool,
         Kind.DATETIME: q.parse_datetime,
@@ -152,6 +162,17 @@ def _money(value: Any) -> Decimal:
     amount = q.quantize(q.to_decimal(value), q.MONEY_PLACES)
     if abs(amount) >= MAX_PRICE:
         raise ValueError(f"{amount} is out of range")
+    return amount
+
+
+WEIGHT_PLACES = 3
+MAX_WEIGHT = Decimal(10) ** 9
+
+
+def _weight(value: Any) -> Decimal:
+    amount = q.quantize(q.to_decimal(value), WEIGHT_PLACES)
+    if not 0 <= amount < MAX_WEIGHT:
+        raise ValueError(f"{amount} is not a weight")
     return amount
 
 

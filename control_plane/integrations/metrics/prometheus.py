@@ -97,6 +97,10 @@ def _providers(f: OpsFigures) -> Iterator[Metric]:
     )
     waits = CounterMetricFamily("icp_rate_limit_waits", "Calls that waited for rate limits.", labels=["provider"])
     yield _labelled(waits, {(p,): n for p, n in f.provider.rate_limit_waits.items()})
+    deprecated = CounterMetricFamily(
+        "icp_provider_deprecated_calls", "Provider answers saying the call used a deprecated API.", labels=["provider"]
+    )
+    yield _labelled(deprecated, {(p,): n for p, n in f.provider.deprecated_calls.items()})
     if f.provider.error_ratio is not None:
         yield _gauge(
             "icp_provider_error_ratio", "Provider errors / calls over the last 5 minutes.", f.provider.error_ratio

@@ -19,6 +19,10 @@ from control_plane.integrations.redis_state._scripts import REDIS_ERRORS, text
 
 CALLS_KEY = "icp:metrics:provider:calls"
 WAITS_KEY = "icp:metrics:provider:rate_limit_waits"
+DEPRECATED_KEY = "icp:metrics:provider:deprecated_calls"
+DEPRECATION_NOTICE_PREFIX = "icp:provider:deprecation-noticed:"
+DEPRECATION_NOTICE_TTL_S = 24 * 3600
+"""A deprecation is logged once a day per integration, whichever worker sees it."""
 MINUTE_KEY_PREFIX = "icp:metrics:provider:minute:"
 _MINUTE_TTL_S = 2 * PROVIDER_WINDOW_S + 120
 
@@ -59,6 +63,18 @@ class ProviderCallCounters:
         except REDIS_ERRORS as exc:
             log.debug("metrics.count_lost", provider=provider, error=str(exc))
 
+    async def deprecated_call(self, provider: str, integration_id: str) -> bool:
+        """Count a call the provider answered as deprecated; True the first time today for this integration."""
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hincrby(DEPRECATED_KEY, provider, 1)
+                pipe.set(DEPRECATION_NOTICE_PREFIX + integration_id, 1, nx=True, ex=DEPRECATION_NOTICE_TTL_S)
+                _, first = await pipe.execute()
+        except REDIS_ERRORS as exc:
+            log.debug("metrics.count_lost", provider=provider, error=str(exc))
+            return False
+        return bool(first)
+
     async def read(self, now: float | None = None) -> ProviderCalls:
         """All-time counts and the last PROVIDER_WINDOW_S seconds' requests and errors (whole minutes)."""
         current = _minute(now if now is not None else time.time())
@@ -66,9 +82,10 @@ class ProviderCallCounters:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(CALLS_KEY)
             pipe.hgetall(WAITS_KEY)
+            pipe.hgetall(DEPRECATED_KEY)
             for minute in minutes:
                 pipe.hmget(MINUTE_KEY_PREFIX + str(minute), ["requests", "errors"])
-            calls, waits, *recent = await pipe.execute()
+            calls, waits, deprecated, *recent = await pipe.execute()
         by_status: dict[tuple[str, str], int] = {}
         for field, count in calls.items():
             provider, _, status = text(field).partition("|")
@@ -76,6 +93,7 @@ class ProviderCallCounters:
         return ProviderCalls(
             by_status=by_status,
             rate_limit_waits={text(k): int(v) for k, v in waits.items()},
+            deprecated_calls={text(k): int(v) for k, v in deprecated.items()},
             recent_requests=sum(int(r or 0) for r, _ in recent),
             recent_errors=sum(int(e or 0) for _, e in recent),
         )

@@ -35,6 +35,8 @@ class ProductPage:
     products: list[SourceProduct]
     next_cursor: str | None
     """Opaque; pass it back to get the next page. None after the last page."""
+    restarted: bool = False
+    """The provider starts the catalog over from here (a new bulk operation): progress so far is void."""
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,21 @@ class ProviderClient(Protocol):
     provider: Provider
 
     async def fetch_page(
-        self, cursor: str | None, *, page_size: int | None = None, updated_since: datetime | None = None
+        self,
+        cursor: str | None,
+        *,
+        page_size: int | None = None,
+        updated_since: datetime | None = None,
+        bulk_allowed: bool = False,
+        sample: bool = False,
     ) -> ProductPage:
-        """The page after ``cursor`` (None = first page)."""
+        """The page after ``cursor`` (None = first page).
+
+        ``bulk_allowed``: the caller reads the whole catalog, so the client may use the provider's bulk
+        export for it (a preview or a capped import reads only a few products and never should).
+        ``sample``: the products are shown, not stored (a mapping preview): a product's nested lists may stop
+        at what one page holds instead of costing further calls.
+        """
         ...
 
 

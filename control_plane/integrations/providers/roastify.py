@@ -35,7 +35,13 @@ class RoastifyClient:
         self._details = asyncio.Semaphore(DETAIL_CONCURRENCY)
 
     async def fetch_page(
-        self, cursor: str | None, *, page_size: int | None = None, updated_since: datetime | None = None
+        self,
+        cursor: str | None,
+        *,
+        page_size: int | None = None,
+        updated_since: datetime | None = None,
+        bulk_allowed: bool = False,
+        sample: bool = False,
     ) -> ProductPage:
         params: dict[str, Any] = {"pageSize": page_size or self._page_size}
         after = resume_from(cursor, CURSOR_PREFIX)

@@ -61,7 +61,13 @@ class ShopifyRestClient:
         self._limit = CallLimit()
 
     async def fetch_page(
-        self, cursor: str | None, *, page_size: int | None = None, updated_since: datetime | None = None
+        self,
+        cursor: str | None,
+        *,
+        page_size: int | None = None,
+        updated_since: datetime | None = None,
+        bulk_allowed: bool = False,
+        sample: bool = False,
     ) -> ProductPage:
         params: dict[str, Any] = {"limit": page_size or self._page_size}
         page_info = resume_from(cursor, CURSOR_PREFIX)

@@ -6,6 +6,7 @@ import asyncio
 import math
 import random
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -48,13 +49,28 @@ class RedisTokenBucket:
         Raises :class:`RateLimited` as soon as the next wait would pass ``max_wait_s``, so a job can be
         deferred instead of holding a worker slot.
         """
-        started = time.monotonic()
-        while True:
-            decision = await self.acquire(key, spec, cost)
-            waited = time.monotonic() - started
-            if decision.allowed:
-                return waited
-            pause = decision.retry_after_s * (1 + random.uniform(0, _JITTER))
-            if waited + pause > max_wait_s:
-                raise RateLimited(decision.retry_after_s, key)
-            await asyncio.sleep(pause)
+        return await wait_until_allowed(lambda: self.acquire(key, spec, cost), key=key, max_wait_s=max_wait_s)
+
+
+async def wait_until_allowed(
+    acquire: Callable[[], Awaitable[RateDecision]],
+    *,
+    key: str,
+    max_wait_s: float,
+    max_pause_s: float = math.inf,
+) -> float:
+    """Call ``acquire`` until it allows, sleeping each retry-after (with jitter); the seconds waited.
+
+    Raises :class:`RateLimited` as soon as the next wait would pass ``max_wait_s``. ``max_pause_s`` caps one
+    sleep, for buckets that can also refill early (a refund), so a waiter notices.
+    """
+    started = time.monotonic()
+    while True:
+        decision = await acquire()
+        waited = time.monotonic() - started
+        if decision.allowed:
+            return waited
+        pause = decision.retry_after_s * (1 + random.uniform(0, _JITTER))
+        if waited + pause > max_wait_s:
+            raise RateLimited(decision.retry_after_s, key)
+        await asyncio.sleep(min(pause, max_pause_s))
