@@ -27,8 +27,8 @@ from control_plane.integrations.queue import create_redis
 from control_plane.integrations.secrets import SecretBox
 from control_plane.services.integrations import IntegrationService, NewIntegration
 from control_plane.services.tenants import TenantService
-from control_plane.settings import DatabaseSettings, RedisSettings, Settings
-from harness.settings import HarnessSettings, load_harness_settings
+from control_plane.settings import DatabaseSettings, RedisSettings, Settings, load_settings
+from harness.settings import HarnessSettings, SimulatorSettings, harness_settings_of
 from harness.stack.toxiproxy import ToxiproxyClient, ensure_proxies, proxy_specs
 
 TEST_DATABASE = f"icp_test_{os.getpid()}"
@@ -42,9 +42,8 @@ TABLES = (
 
 
 @pytest.fixture(scope="session")
-def settings() -> HarnessSettings:
-    """The product's settings and the local stack's (tests reach the simulator and toxiproxy)."""
-    base = load_harness_settings()
+def settings() -> Settings:
+    base = load_settings()
     return replace(
         base,
         database=DatabaseSettings(**{**base.database.model_dump(), "name": TEST_DATABASE}),
@@ -151,7 +150,7 @@ def secret_box(settings: Settings) -> SecretBox:
 
 def simulator_account(settings: Settings, provider: Provider, account: str) -> tuple[str, str]:
     """Base URL and credential of ``account`` on the provider simulator (through toxiproxy)."""
-    sim = settings.simulator
+    sim = SimulatorSettings()
     if provider is Provider.SHOPIFY:
         return f"{sim.shopify_base}/shopify/{account}", f"shpat_sim_{account}"
     return f"{sim.roastify_base}/roastify/{account}", f"rk_sim_{account}"
@@ -190,7 +189,13 @@ async def tenants(clean: None, sessions: async_sessionmaker[AsyncSession], setti
 
 
 @pytest.fixture(scope="session")
-def toxiproxy(settings: Settings) -> Iterator[ToxiproxyClient]:
-    client = ToxiproxyClient.from_settings(settings)
+def harness_settings(settings: Settings) -> HarnessSettings:
+    """The tests' settings with the local stack's and the simulator's sections (never handed to the API)."""
+    return harness_settings_of(settings)
+
+
+@pytest.fixture(scope="session")
+def toxiproxy(harness_settings: HarnessSettings) -> Iterator[ToxiproxyClient]:
+    client = ToxiproxyClient.from_settings(harness_settings)
     yield client
-    ensure_proxies(client, proxy_specs(settings))  # whatever a test did, leave the proxies clean
+    ensure_proxies(client, proxy_specs(harness_settings))  # whatever a test did, leave the proxies clean

@@ -30,16 +30,23 @@ class HarnessSettings(Settings):
 SECTIONS: tuple[type[BaseSettings], ...] = (StackSettings, SimulatorSettings, LoadSettings, ChaosSettings)
 
 
-def _with_harness(product: Settings) -> HarnessSettings:
+def harness_settings_of(
+    product: Settings, *, stack: StackSettings | None = None, simulator: SimulatorSettings | None = None
+) -> HarnessSettings:
+    """``product`` with the harness's sections (read from the environment unless given).
+
+    The API must still be given plain :class:`Settings`: Litestar checks an
+    injected dependency's exact type, and a HarnessSettings is not one.
+    """
     shared = {item.name: getattr(product, item.name) for item in dataclasses.fields(Settings)}
-    return HarnessSettings(**shared, stack=StackSettings(), simulator=SimulatorSettings())
+    return HarnessSettings(**shared, stack=stack or StackSettings(), simulator=simulator or SimulatorSettings())
 
 
 def load_harness_settings() -> HarnessSettings:
     """Read every section, the product's and the harness's, from the environment now (no caching)."""
     from control_plane.settings import load_settings
 
-    return _with_harness(load_settings())
+    return harness_settings_of(load_settings())
 
 
 def get_harness_settings() -> HarnessSettings:
@@ -48,7 +55,7 @@ def get_harness_settings() -> HarnessSettings:
     Building on :func:`~control_plane.settings.get_settings` keeps one cache:
     clearing it resets both.
     """
-    return _with_harness(get_settings())
+    return harness_settings_of(get_settings())
 
 
 __all__ = [
@@ -59,5 +66,6 @@ __all__ = [
     "SimulatorSettings",
     "StackSettings",
     "get_harness_settings",
+    "harness_settings_of",
     "load_harness_settings",
 ]

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.integrations.images import S3ImageStore
 from control_plane.settings import Settings
+from harness.settings import SimulatorSettings
 from tests.conftest import Tenants, Vendor
 from tests.support.workers import WorkerProcess
 
@@ -23,7 +24,7 @@ StartWorkers = Callable[..., list[WorkerProcess]]
 
 @pytest.fixture
 async def sim(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=settings.simulator.shopify_base, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=SimulatorSettings().shopify_base, timeout=10) as client:
         yield client
 
 

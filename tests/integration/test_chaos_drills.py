@@ -22,6 +22,7 @@ from chaos.runner import run_drill
 from control_plane.api.app import create_app
 from control_plane.db.models import ImportJob, JobEvent
 from control_plane.settings import BreakerSettings, Settings
+from harness.settings import harness_settings_of
 from harness.settings.chaos import ChaosSettings
 from harness.stack.toxiproxy import ToxiproxyClient
 from tests.support.workers import FAST_TIMERS, WorkerProcess
@@ -74,7 +75,7 @@ async def chaos_env(
     workers = DrillWorkers(settings)
     workers.start(2)
     async with AsyncTestClient(app=create_app(settings)) as api:
-        env = open_env(settings, api, workers)
+        env = open_env(harness_settings_of(settings), api, workers)
         env.reset_all_proxies = False  # others share this toxiproxy; the drill lifts its own faults
         try:
             yield lambda: env

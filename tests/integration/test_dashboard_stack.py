@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.settings import Settings
-from harness.settings import StackSettings
+from harness.settings import StackSettings, harness_settings_of
 from harness.stack.dashboard import ensure_key
 
 pytestmark = pytest.mark.integration
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.integration
 async def test_dashboard_key_is_issued_once_and_replaced_when_revoked(
     migrated: Settings, clean: None, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    settings = replace(migrated, stack=StackSettings(state_dir=tmp_path))
+    settings = harness_settings_of(migrated, stack=StackSettings(state_dir=tmp_path))
     first = await ensure_key(settings)
     stored = tmp_path / "dashboard-credentials.json"
     assert json.loads(stored.read_text()) == {"key": first}

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from control_plane.settings import ApiSettings, ReportSettings, Settings
-from harness.settings import LoadSettings
+from harness.settings import LoadSettings, harness_settings_of
 from loadtests.load.runner import new_run_id, run_load
 from tests.integration.conftest import StartWorkers
 from tests.support.served import Served, serve_api
@@ -53,7 +53,9 @@ async def test_smoke_run_writes_a_passing_report_with_zero_loss(
     settings: Settings, api: Served, start_workers: StartWorkers, tmp_path: Path
 ) -> None:
     start_workers(2)
-    run_settings = replace(settings, api=ApiSettings(port=api.port), reports=ReportSettings(dir=tmp_path / "reports"))
+    run_settings = harness_settings_of(
+        replace(settings, api=ApiSettings(port=api.port), reports=ReportSettings(dir=tmp_path / "reports"))
+    )
     run_id = f"{new_run_id()}-{os.getpid()}".lower()
 
     result = await run_load(run_settings, SMOKE, run_id=run_id, empty_bucket=False, echo=lambda _line: None)

@@ -19,6 +19,7 @@ from control_plane.domain.providers import Provider
 from control_plane.integrations.secrets import SecretBox
 from control_plane.services.integrations import IntegrationService, NewIntegration
 from control_plane.settings import Settings
+from harness.settings import SimulatorSettings
 from tests.conftest import Tenants
 
 MAPPINGS = "/api/v1/mappings"
@@ -150,7 +151,7 @@ async def test_an_operator_must_name_the_company(client: AsyncTestClient, tenant
 
 @pytest.fixture
 async def simulator(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=settings.simulator.roastify_base, timeout=10) as sim:
+    async with httpx.AsyncClient(base_url=SimulatorSettings().roastify_base, timeout=10) as sim:
         yield sim
 
 
@@ -172,7 +173,7 @@ async def _roastify_integration(
         name=account,
         credential=f"rk_sim_{account}",
         account_settings={"currency": "eur", **FAST},
-        base_url=f"{settings.simulator.roastify_base}/roastify/{account}",
+        base_url=f"{SimulatorSettings().roastify_base}/roastify/{account}",
         company_id=company_id,
     )
     async with sessions() as session:

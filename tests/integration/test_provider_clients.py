@@ -23,6 +23,7 @@ from control_plane.integrations.providers.base import (
     SourceProduct,
 )
 from control_plane.settings import BreakerSettings, Settings
+from harness.settings import SimulatorSettings
 
 FAST = {"requests_per_minute": 60_000}
 """Our limiter out of the way, so the provider's own limits are what the client meets."""
@@ -37,7 +38,7 @@ async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def sim(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The simulator's admin surface (through the shopify proxy; any proxy reaches it)."""
-    async with httpx.AsyncClient(base_url=settings.simulator.shopify_base, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=SimulatorSettings().shopify_base, timeout=10) as client:
         yield client
 
 
@@ -56,7 +57,7 @@ async def _stats(sim: httpx.AsyncClient, provider: str, account: str) -> dict[st
 
 
 def _access(settings: Settings, provider: Provider, account: str, **account_settings: Any) -> IntegrationAccess:
-    sim = settings.simulator
+    sim = SimulatorSettings()
     if provider is Provider.SHOPIFY:
         base, credential = f"{sim.shopify_base}/shopify/{account}", f"shpat_sim_{account}"
     else:

@@ -17,7 +17,6 @@ import httpx
 import pytest
 from PIL import Image
 
-from control_plane.settings import Settings
 from harness.settings import SimulatorSettings
 
 pytestmark = pytest.mark.integration
@@ -27,8 +26,8 @@ RATE_MESSAGE = "Exceeded 2 calls per second for api client. Reduce request rates
 
 
 @pytest.fixture
-def sim(settings: Settings) -> SimulatorSettings:
-    return settings.simulator
+def sim() -> SimulatorSettings:
+    return SimulatorSettings()
 
 
 @pytest.fixture

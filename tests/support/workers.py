@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from control_plane.settings import Settings
+from harness.settings import SimulatorSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = ROOT / "artifacts" / "test-workers"
@@ -28,7 +29,7 @@ FAST_TIMERS = {
 
 
 def worker_env(settings: Settings, name: str, **overrides: str) -> dict[str, str]:
-    sim = settings.simulator
+    sim = SimulatorSettings()
     env = {
         **os.environ,
         **FAST_TIMERS,
