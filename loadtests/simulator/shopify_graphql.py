@@ -13,7 +13,9 @@ refunded.  Every answer is HTTP 200 and carries ``extensions.cost``
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections import OrderedDict
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -46,6 +48,7 @@ from loadtests.simulator.shopify_versions import DEPRECATED_HEADER, DEPRECATION_
 from loadtests.simulator.state import AccountState, Simulator
 
 ENDPOINT = "shopify.graphql"
+CACHED_DOCUMENTS = 256
 CACHED_ANSWERS = 128
 """Encoded answers kept (at most ~0.5 MB each): a 10,000-product import at 100 per page fits."""
 _CACHEABLE_ROOTS = frozenset({"products", "product", "productsCount"})
@@ -90,15 +93,22 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
     return chosen[0]
 
 
-def prepare(document_text: str, raw_variables: dict[str, Any], name: str | None) -> Prepared:
-    """Parse, validate, coerce variables and compute the requested cost; Refusal when Shopify would refuse."""
+@lru_cache(maxsize=CACHED_DOCUMENTS)
+def _parsed(document_text: str) -> DocumentNode | list[dict[str, Any]]:
+    """The parsed, validated document, or its errors: clients send the same few documents again and again."""
     try:
         document = parse(document_text)
     except GraphQLError as error:
-        raise Refusal(Outcome.INVALID, [validation_error(error.message, error)]) from error
+        return [validation_error(error.message, error)]
     errors = validate(schema(), document)
-    if errors:
-        raise Refusal(Outcome.INVALID, [validation_error(e.message, e) for e in errors])
+    return [validation_error(e.message, e) for e in errors] if errors else document
+
+
+def prepare(document_text: str, raw_variables: dict[str, Any], name: str | None) -> Prepared:
+    """Parse, validate, coerce variables and compute the requested cost; Refusal when Shopify would refuse."""
+    document = _parsed(document_text)
+    if isinstance(document, list):
+        raise Refusal(Outcome.INVALID, copy.deepcopy(document))
     operation = _operation(document, name)
     coerced = get_variable_values(schema(), operation.variable_definitions or (), raw_variables)
     if isinstance(coerced, list):

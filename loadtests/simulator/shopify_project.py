@@ -16,6 +16,7 @@ requested cost counts it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -23,6 +24,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLIncludeDirective,
     GraphQLInterfaceType,
     GraphQLNamedType,
@@ -51,15 +53,17 @@ class Projection:
         self.variables = variables
         self.cost = 0
         """Actual cost of what has been projected so far."""
+        self._plans: dict[tuple[int, str], list[Step]] = {}
 
     def run(self, operation: OperationDefinitionNode, root_type: GraphQLObjectType, root: Any) -> tuple[Any, list]:
         """``data`` and the errors raised by root fields (each nulls its own field, as in graphql-core)."""
         data: dict[str, Any] = {}
         errors: list[GraphQLError] = []
-        for node in self._fields(operation.selection_set, root_type):
-            key = (node.alias or node.name).value
+        for step in self._plan(operation.selection_set, root_type):
+            key = step.key
+            node = step.node
             try:
-                self._field(data, node, root_type, getattr(root, node.name.value, None))
+                self._field(data, step, root_type, getattr(root, step.name, None))
             except GraphQLError as error:
                 data[key] = None
                 errors.append(GraphQLError(error.message, [node], path=[key], extensions=error.extensions))
@@ -102,19 +106,36 @@ class Projection:
                     found += self._fields(fragment.selection_set, concrete)
         return found
 
-    def _field(self, out: dict[str, Any], node: FieldNode, parent: GraphQLObjectType, raw: Any) -> None:
-        key = (node.alias or node.name).value
+    def _plan(self, selection_set: SelectionSetNode | None, concrete: GraphQLObjectType) -> list[Step]:
+        """What to do for each selected field of ``concrete``: worked out once per selection and type."""
+        key = (id(selection_set), concrete.name)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = [self._step(node, concrete) for node in self._fields(selection_set, concrete)]
+        return plan
+
+    def _step(self, node: FieldNode, parent: GraphQLObjectType) -> Step:
         name = node.name.value
         if name == "__typename":
-            out[key] = parent.name
-            return
+            return Step((node.alias or node.name).value, name, node, None, None, leaf=True, every_item=True)
         definition = parent.fields[name]
+        named = get_named_type(definition.type)
+        every_item = parent.name.endswith("Connection")
+        return Step((node.alias or node.name).value, name, node, definition, named, is_leaf_type(named), every_item)
+
+    def _field(self, out: dict[str, Any], step: Step, parent: GraphQLObjectType, raw: Any) -> None:
+        if step.definition is None:
+            out[step.key] = parent.name
+            return
         if callable(raw):
-            raw = raw(None, **get_argument_values(definition, node, self.variables))
-        counted = parent.name.endswith("Connection")
-        value = self._complete(raw, get_named_type(definition.type), node.selection_set, every_item=counted)
-        previous = out.get(key)
-        out[key] = _merge(previous, value) if isinstance(previous, dict) and isinstance(value, dict) else value
+            raw = raw(None, **get_argument_values(step.definition, step.node, self.variables))
+        if step.leaf or raw is None:
+            value = raw
+        else:
+            assert step.named is not None
+            value = self._complete(raw, step.named, step.node.selection_set, every_item=step.every_item)
+        previous = out.get(step.key)
+        out[step.key] = _merge(previous, value) if isinstance(previous, dict) and isinstance(value, dict) else value
 
     def _complete(
         self, value: Any, named: GraphQLNamedType, selection_set: SelectionSetNode | None, *, every_item: bool = True
@@ -134,9 +155,24 @@ class Projection:
         assert isinstance(concrete, GraphQLObjectType)
         self.cost += _object_cost(concrete.name)
         out: dict[str, Any] = {}
-        for node in self._fields(selection_set, concrete):
-            self._field(out, node, concrete, value.get(node.name.value))
+        for step in self._plan(selection_set, concrete):
+            self._field(out, step, concrete, value.get(step.name))
         return out
+
+
+@dataclass(frozen=True)
+class Step:
+    """One selected field, resolved against its parent type once per execution."""
+
+    key: str
+    name: str
+    node: FieldNode
+    definition: GraphQLField | None
+    """None for ``__typename``."""
+    named: GraphQLNamedType | None
+    leaf: bool
+    every_item: bool
+    """Whether every item of a list value is counted in the actual cost (connection edges and nodes)."""
 
 
 def _object_cost(type_name: str) -> int:

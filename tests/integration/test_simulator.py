@@ -388,3 +388,26 @@ async def test_removed_and_re_imaged_products_through_the_proxy(
     assert [image["position"] for image in products[1]["images"]] == [1, 2, 3]
     bad = await http.post(f"/_sim/accounts/shopify/{shop}/remove-products", json={"indices": ["x"]})
     assert bad.status_code == 400 and bad.json()["field"]
+
+
+async def test_a_bulk_export_is_downloaded_through_the_proxy(
+    http: httpx.AsyncClient, accounts: Callable[[str], str]
+) -> None:
+    shop = accounts("bulk")
+    await configure(http, "shopify", shop, products=3, variants_min=2, variants_max=2)
+    script = {"queued_s": 0, "running_s": 0}
+    assert (await http.post(f"/_sim/accounts/shopify/{shop}/next-bulk-operation", json=script)).status_code == 200
+    run = """mutation { bulkOperationRunQuery(query: "{ products { nodes { id variants { nodes { id } } } } }") {
+      bulkOperation { id } userErrors { message } } }"""
+    url = f"/shopify/{shop}{API}/graphql.json"
+    started = (await http.post(url, json={"query": run}, headers=shopify_headers(shop))).json()
+    operation = started["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"]
+    poll = "query($id: ID!) { node(id: $id) { ... on BulkOperation { status url objectCount } } }"
+    body = {"query": poll, "variables": {"id": operation}}
+    done = (await http.post(url, json=body, headers=shopify_headers(shop))).json()["data"]["node"]
+    assert done["status"] == "COMPLETED" and done["objectCount"] == "9"
+    assert done["url"].startswith(str(http.base_url).rstrip("/"))
+    whole = await http.get(done["url"])
+    assert whole.status_code == 200 and len(whole.content.splitlines()) == 9
+    tail = await http.get(done["url"], headers={"Range": "bytes=-20"})
+    assert tail.status_code == 206 and tail.content == whole.content[-20:]

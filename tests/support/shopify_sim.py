@@ -42,7 +42,7 @@ class FakeClock:
 
 @dataclass
 class ShopifySim:
-    """A test client on one simulator, with helpers for one provider account at a time."""
+    """A test client on one simulator, with shortcuts for one provider account at a time."""
 
     client: TestClient[Any]
     clock: FakeClock

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from loadtests.simulator import shopify_cost
+from loadtests.simulator.limits import LeakyBucket
 from tests.support.shopify_sim import ShopifySim, shopify_sim
 
 ISSUE_QUERY = """{ products(first: 100) { edges { node {
@@ -133,3 +134,12 @@ def test_invalid_documents_are_refused_without_data(query: str, message: str) ->
         assert body["errors"][0]["extensions"]["code"]
         assert "cost" in body["extensions"]
         assert sim.stats("cost-invalid")["graphql_outcomes"]["invalid"] == 1
+
+
+def test_a_bucket_that_never_empties_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Broken on purpose: if the bucket always had room, the THROTTLED check above would fail."""
+    monkeypatch.setattr(LeakyBucket, "free", lambda self: float(self.capacity))
+    with shopify_sim() as sim:
+        sim.configure("cost-bottomless", products=50, variants_min=10, variants_max=10)
+        answers = [sim.graphql("cost-bottomless", SMALL_PAGE, {"first": 20}).json() for _ in range(3)]
+        assert all("data" in answer for answer in answers)
