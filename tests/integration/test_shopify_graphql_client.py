@@ -31,6 +31,7 @@ from control_plane.integrations.providers.base import (
 from control_plane.integrations.providers.shopify_bulk import BULK_PREFIX
 from control_plane.integrations.providers.shopify_queries import MAX_QUERY_COST
 from control_plane.settings import ProviderSettings, Settings
+from harness.settings import SimulatorSettings
 
 FAST = {"requests_per_minute": 60_000}
 """Our per-company request limiter out of the way: Shopify's cost bucket is what the client meets."""
@@ -44,7 +45,7 @@ async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def sim(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=settings.simulator.shopify_base, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=SimulatorSettings().shopify_base, timeout=10) as client:
         yield client
 
 
@@ -67,7 +68,7 @@ def access(settings: Settings, name: str, **account_settings: Any) -> Integratio
         integration_id=str(uuid.uuid4()),
         company_id=str(uuid.uuid4()),
         provider=Provider.SHOPIFY,
-        base_url=f"{settings.simulator.shopify_base}/shopify/{name}",
+        base_url=f"{SimulatorSettings().shopify_base}/shopify/{name}",
         account_settings={**FAST, **account_settings},
         credential=f"shpat_sim_{name}",
     )
