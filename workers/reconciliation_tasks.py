@@ -14,8 +14,10 @@ from typing import Any
 import structlog
 from arq.cron import CronJob, cron
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.domain.errors import DomainError
+from control_plane.integrations.images import S3ImageStore
 from control_plane.services import storage_sweep
 from control_plane.services.reconciliation import Reconciler, ReconcileReport
 from control_plane.settings import WorkerSettings
@@ -80,13 +82,19 @@ async def _run(ctx: dict[str, Any], kind: str, run: _Pass) -> dict[str, int | bo
 
 
 async def sweep_storage(ctx: dict[str, Any]) -> dict[str, int | bool]:
+    """The storage sweep as a cron task of a worker (the image store is a worker's)."""
+    worker = resources(ctx)
+    grace_s = worker.settings.worker.storage_garbage_grace_s
+    return await sweep_unreferenced(worker.sessions, worker.image_tools.store, grace_s=grace_s)
+
+
+async def sweep_unreferenced(
+    sessions: async_sessionmaker[AsyncSession], store: S3ImageStore, *, grace_s: float
+) -> dict[str, int | bool]:
     """Delete objects of keys no image row references (past the grace), batch by batch, until none is due.
 
     Commits after the claim and after the release, never across the S3 deletes.
     """
-    worker = resources(ctx)  # the image store is a worker's; the sweep runs in worker processes
-    sessions, store = worker.sessions, worker.image_tools.store
-    grace_s = worker.settings.worker.storage_garbage_grace_s
     report = storage_sweep.SweepReport()
     try:
         async with sessions() as session:

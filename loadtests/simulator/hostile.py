@@ -68,7 +68,7 @@ class HostileShops:
 
 
 def _node(index: int, title: str, image: str | None) -> dict[str, Any]:
-    images = [{"node": {"id": f"gid://shopify/ProductImage/{index}", "url": image, "altText": None}}] if image else []
+    media = [{"node": {"id": f"gid://shopify/MediaImage/{index}", "alt": None, "image": {"url": image}}}] if image else []
     return {
         "id": f"gid://shopify/Product/{index}",
         "legacyResourceId": str(index),
@@ -76,7 +76,7 @@ def _node(index: int, title: str, image: str | None) -> dict[str, Any]:
         "status": "ACTIVE",
         "updatedAt": "2026-01-01T00:00:00Z",
         "variants": {"edges": [{"node": {"legacyResourceId": str(index * 10), "title": "Default", "price": "9.50"}}]},
-        "images": {"edges": images},
+        "media": {"edges": media},
     }
 
 

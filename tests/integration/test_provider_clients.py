@@ -99,25 +99,27 @@ async def test_shopify_graphql_pages_2000_products_with_no_throttling(
     client = ProviderClients(http, redis, settings)(_access(settings, Provider.SHOPIFY, shop, **FAST))
     products, pages = await _drain(client, page_size=100)
     _assert_complete(products, 2000)
-    assert pages == 20
+    assert pages >= 20  # at most 100 a page, fewer when the cost limit says so
     first = products[0].payload
     assert isinstance(first["tags"], str) and isinstance(first["variants"][0]["price"], str)
     stats = await _stats(sim, "shopify", shop)
     assert stats["rate_limited_429"] == 0, stats
-    assert stats["graphql_throttled"] == 0, stats
+    assert stats["graphql_outcomes"].get("throttled", 0) == 0, stats
+    assert stats["graphql_max_requested_cost"] <= 1000, stats
 
 
 async def test_shopify_graphql_paces_on_the_cost_bucket_instead_of_hitting_throttled(
     settings: Settings, http: httpx.AsyncClient, redis: Redis, sim: httpx.AsyncClient, clean: None
 ) -> None:
-    # 4 pages of cost 302 from a 1,000-point bucket: the 4th must wait for restore.
+    # More points than the 2,000-point standard bucket holds: later pages must wait for its restore.
     shop = await _account(sim, "shopify", {"products": 400, "plan": "standard", "images_max": 1})
     client = ProviderClients(http, redis, settings)(_access(settings, Provider.SHOPIFY, shop, **FAST))
     products, _ = await _drain(client, page_size=100)
     _assert_complete(products, 400)
     stats = await _stats(sim, "shopify", shop)
-    assert stats["graphql_throttled"] == 0, stats
-    assert stats["graphql_points_max_used"] <= 1000, stats
+    assert stats["graphql_points_charged"] > 2000, stats
+    assert stats["graphql_outcomes"].get("throttled", 0) == 0, stats
+    assert stats["graphql_outcomes"].get("max_cost_exceeded", 0) == 0, stats
 
 
 async def test_shopify_rest_long_run_never_exceeds_the_leaky_bucket(
@@ -145,7 +147,7 @@ async def test_resume_from_a_persisted_cursor_reads_each_product_once(
     # A different client instance (another worker after a crash) resumes from the stored cursor.
     rest, pages = await _drain_from(clients(access), first.next_cursor)
     _assert_complete(first.products + rest, 230)
-    assert pages == 2
+    assert pages >= 2
 
 
 async def _drain_from(client: ProviderClient, cursor: str) -> tuple[list[SourceProduct], int]:

@@ -9,8 +9,6 @@ row references and gives their bytes back.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -23,7 +21,7 @@ from control_plane.settings import Settings
 from loadtests.simulator.shopify_shapes import product_id
 from tests.integration.conftest import IMPORTS, Rig
 from tests.support.jobs import wait_for_status
-from workers.reconciliation_tasks import sweep_storage
+from workers.reconciliation_tasks import sweep_unreferenced
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -84,13 +82,7 @@ def _charge(images: list[ProductImage]) -> int:
 
 
 async def _sweep(settings: Settings, rig: Rig, store: S3ImageStore) -> dict[str, int | bool]:
-    worker = settings.worker.model_copy(update={"storage_garbage_grace_s": 0.0})
-    ctx = {
-        "settings": replace(settings, worker=worker),
-        "sessions": rig.sessions,
-        "image_tools": SimpleNamespace(store=store),
-    }
-    return await sweep_storage(ctx)
+    return await sweep_unreferenced(rig.sessions, store, grace_s=0.0)
 
 
 async def test_a_full_import_marks_unlisted_products_removed_and_their_objects_are_swept(

@@ -8,8 +8,6 @@ instead of waiting on a clock.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -32,18 +30,9 @@ from control_plane.domain.providers import Provider
 from control_plane.integrations.images import S3ImageStore
 from control_plane.settings import Settings
 from tests.conftest import Tenants
-from workers.reconciliation_tasks import sweep_storage
+from workers.reconciliation_tasks import sweep_unreferenced
 
 Sessions = async_sessionmaker[AsyncSession]
-
-
-def _ctx(settings: Settings, sessions: Sessions, store: S3ImageStore, *, grace_s: float) -> dict[str, Any]:
-    worker = settings.worker.model_copy(update={"storage_garbage_grace_s": grace_s})
-    return {
-        "settings": replace(settings, worker=worker),
-        "sessions": sessions,
-        "image_tools": SimpleNamespace(store=store),
-    }
 
 
 async def _product(session: AsyncSession, company_id: uuid.UUID, external_id: str) -> uuid.UUID:
@@ -143,7 +132,7 @@ async def test_the_sweep_waits_for_the_grace(
 ) -> None:
     await _drop_p1_images(sessions, shared)
     before = await _usage(sessions, shared["company"])
-    report = await sweep_storage(_ctx(settings, sessions, store, grace_s=3600))
+    report = await sweep_unreferenced(sessions, store, grace_s=3600)
     assert report == {"released": 0, "deleted": 0}
     assert await store.exists(shared["keys"]["a"])
     assert await _usage(sessions, shared["company"]) == before
@@ -155,7 +144,7 @@ async def test_the_sweep_deletes_only_unreferenced_objects_and_gives_every_remov
     keys = shared["keys"]
     await _drop_p1_images(sessions, shared)
     bytes_before, objects_before = await _usage(sessions, shared["company"])
-    report = await sweep_storage(_ctx(settings, sessions, store, grace_s=0))
+    report = await sweep_unreferenced(sessions, store, grace_s=0)
     assert report == {"released": 4, "deleted": 2}
     assert not await store.exists(keys["a"]) and not await store.exists(f"{keys['a']}.thumb")
     assert await store.exists(keys["s"]) and await store.exists(f"{keys['s']}.thumb"), "p2 still references s"
@@ -165,7 +154,7 @@ async def test_the_sweep_deletes_only_unreferenced_objects_and_gives_every_remov
     )
     async with sessions() as session:
         assert (await session.scalar(sa.select(sa.func.count()).select_from(StorageGarbage))) == 0
-    again = await sweep_storage(_ctx(settings, sessions, store, grace_s=0))
+    again = await sweep_unreferenced(sessions, store, grace_s=0)
     assert again == {"released": 0, "deleted": 0}, "a second sweep finds nothing to do"
 
 
@@ -211,7 +200,7 @@ async def test_without_the_reference_check_a_shared_object_would_be_deleted(
     original = CatalogRemovalRepository.claim_garbage
     monkeypatch.setattr(CatalogRemovalRepository, "claim_garbage", every_key_free)
     await _drop_p1_images(sessions, shared)
-    await sweep_storage(_ctx(settings, sessions, store, grace_s=0))
+    await sweep_unreferenced(sessions, store, grace_s=0)
     assert not await store.exists(shared["keys"]["s"]), "without the check the referenced object is deleted"
 
 
@@ -237,7 +226,7 @@ async def test_the_sweep_forgets_what_settled_jobs_saw_and_keeps_running_jobs_ro
         for job_id in jobs.values():
             await CatalogRemovalRepository(session).record_seen(job_id, ["a", "b", "a"])
         await session.commit()
-    await sweep_storage(_ctx(settings, sessions, store, grace_s=3600))
+    await sweep_unreferenced(sessions, store, grace_s=3600)
     async with sessions() as session:
         left = (await session.execute(sa.select(ImportSeenProduct.job_id, ImportSeenProduct.external_id))).all()
     assert sorted(left) == [(jobs[JobStatus.RUNNING], "a"), (jobs[JobStatus.RUNNING], "b")]
