@@ -68,7 +68,8 @@ class HostileShops:
 
 
 def _node(index: int, title: str, image: str | None) -> dict[str, Any]:
-    media = [{"node": {"id": f"gid://shopify/MediaImage/{index}", "alt": None, "image": {"url": image}}}] if image else []
+    media_image = {"id": f"gid://shopify/MediaImage/{index}", "alt": None, "image": {"url": image}}
+    media = [{"node": media_image}] if image else []
     return {
         "id": f"gid://shopify/Product/{index}",
         "legacyResourceId": str(index),
