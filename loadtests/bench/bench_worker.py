@@ -102,6 +102,9 @@ async def worker_figure(ctx: BenchContext, products: int, folder: Path) -> Figur
         products, job, baseline_kib, hwm_kib, sampler.peak_kib, len(sampler.samples_kib), wall, worker.exit_code
     )
     figure = _figure(run, log_path.name)
+    bulk = (await ctx.simulator.stats(shop.shop)).get("bulk_operations", {})
+    figure.details.append(("read through", f"{bulk.get('started', 0)} Shopify bulk operation(s) (JSONL, byte ranges)"))
+    figure.data["bulk_operations"] = bulk
     if ctx.settings.images.executor == "process":
         figure.notes.append("The image executor is a process pool: its processes' memory is not included.")
     return figure
