@@ -16,8 +16,8 @@ from tests.integration.conftest import Rig
 from tests.support.jobs import event_kinds, job_row, poll, wait_for_status
 from tests.support.workers import WorkerProcess
 
-SLOW_SHOP = {"products": 600, "images_max": 0, "faults": {"latency_ms": 600}}
-"""Six pages, each a little slow, so a fault can land mid-import."""
+SLOW_SHOP = {"products": 300, "images_max": 0, "plan": "plus", "faults": {"latency_ms": 600}}
+"""A few dozen cost-limited GraphQL pages, each a little slow, so a fault can land mid-import."""
 
 
 async def _holder(
@@ -56,11 +56,11 @@ async def test_sigkilled_worker_job_resumes_on_another_within_the_bound(rig: Rig
     resumed_after = time.monotonic() - killed_at
     job = await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED", timeout_s=90)
     assert job.status.value == "COMPLETED", job.last_error
-    assert job.products_processed == 600 and await _product_count(rig.sessions) == 600
+    assert job.products_processed == 300 and await _product_count(rig.sessions) == 300
     kinds = await event_kinds(rig.sessions, job_id)
     assert kinds.count("completed") == 1 and "reconcile.lease_expired" in kinds
     assert resumed_after < 60, f"REQ-MTTR-2: a worker crash recovers within 60 s; took {resumed_after:.1f}s"
-    print(f"\nworker crash: resumed after {resumed_after:.1f}s from page {done_before // 100} (target ≤ 20 s)")
+    print(f"\nworker crash: resumed after {resumed_after:.1f}s after {done_before} products (target ≤ 20 s)")
 
 
 async def test_sigterm_drains_hands_back_and_exits_within_30s(rig: Rig) -> None:
@@ -73,7 +73,7 @@ async def test_sigterm_drains_hands_back_and_exits_within_30s(rig: Rig) -> None:
     exited_after = time.monotonic() - sent_at
     job = await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED", timeout_s=90)
     assert job.status.value == "COMPLETED", job.last_error
-    assert job.products_processed == 600 and await _product_count(rig.sessions) == 600
+    assert job.products_processed == 300 and await _product_count(rig.sessions) == 300
     assert "handed_back" in await event_kinds(rig.sessions, job_id)
     assert exited_after < 30, f"graceful shutdown took {exited_after:.1f}s"
     print(f"\ngraceful shutdown: exited {exited_after:.1f}s after SIGTERM (drain 2 s in tests)")
