@@ -43,12 +43,6 @@ async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture
-async def sim(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=SimulatorSettings().shopify_base, timeout=10) as client:
-        yield client
-
-
 async def shop(sim: httpx.AsyncClient, **config: Any) -> str:
     name = f"g-{uuid.uuid4().hex[:10]}"
     response = await sim.put(f"/_sim/accounts/shopify/{name}", json=config)
