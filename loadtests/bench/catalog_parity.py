@@ -13,22 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import Product, ProductImage
+from control_plane.db.repositories.catalog import PRODUCT_FIELDS as STORED_FIELDS
 
-PRODUCT_FIELDS = (
-    "external_id",
-    "title",
-    "description",
-    "vendor",
-    "product_type",
-    "status",
-    "tags",
-    "price",
-    "currency",
-    "sku",
-    "variants",
-    "options",
-    "source_updated_at",
-)
+PRODUCT_FIELDS = ("external_id", *(field for field in STORED_FIELDS if field != "raw"), "removed_at")
+"""What the pipeline stores of a product, less the provider's own payload (``raw`` differs between APIs by design)."""
 IMAGE_FIELDS = ("position", "source_url", "status", "width", "height", "bytes", "content_type")
 
 
