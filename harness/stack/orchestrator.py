@@ -8,7 +8,9 @@ last because they connect through those listeners at startup.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -72,6 +74,33 @@ def up(settings: HarnessSettings, *, infra_only: bool, report: Reporter) -> None
             for service in app_services(settings, paths, extra)[1:-1]:  # the extra workers only
                 stop(paths, service, report)
         (paths.run / "mode").write_text((INFRA_ONLY if infra_only else FULL) + "\n")
+
+
+def stop_workers(settings: HarnessSettings, *, report: Reporter) -> list[int]:
+    """SIGKILL the stack's running workers (their work is about to be thrown away); the indices stopped.
+
+    A reset that truncates the job store while workers still write to it waits on
+    their locks or deadlocks with them; killed workers hold nothing (PostgreSQL
+    rolls their transactions back as their connections close). :func:`start_workers` starts them again.
+    """
+    paths = StackPaths.from_settings(settings.stack)
+    if not paths.run.is_dir():
+        return []
+    stopped: list[int] = []
+    with locked(paths):
+        for index in apps.worker_indices(settings, paths):
+            service = dataclasses.replace(apps.worker_service(settings, paths, index), stop_signal=signal.SIGKILL)
+            if stop(paths, service, report):
+                stopped.append(index)
+    return stopped
+
+
+def start_workers(settings: HarnessSettings, indices: list[int], *, report: Reporter) -> None:
+    """Start (and wait for) the workers ``indices`` of the stack, e.g. those :func:`stop_workers` stopped."""
+    paths = StackPaths.from_settings(settings.stack)
+    with locked(paths):
+        for index in indices:
+            ensure_running(paths, apps.worker_service(settings, paths, index), settings.stack.start_timeout_s, report)
 
 
 def down(settings: HarnessSettings, *, report: Reporter) -> bool:

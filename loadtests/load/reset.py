@@ -1,8 +1,13 @@
-"""Start a load run from nothing: empty job store, empty Redis database, optionally an empty bucket."""
+"""Start a load run from nothing: empty job store, empty Redis database, optionally an empty bucket.
+
+The stack's workers are stopped first and started again last, so the reset never
+waits on a worker still busy with an earlier run's jobs nor deadlocks with it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 
@@ -11,13 +16,31 @@ from control_plane.db.repositories.load_runs import LoadRunRepository
 from control_plane.integrations.images import s3_client_factory
 from control_plane.integrations.queue import create_redis
 from harness.settings import HarnessSettings
+from harness.stack import orchestrator
 
 DELETE_BATCH = 1000
-TRUNCATE_ATTEMPTS = 30
+TRUNCATE_ATTEMPTS = 10
+LOCK_TIMEOUT_MS = 2000
+"""How long TRUNCATE waits for a lock before it gives up and tries again (an API request finishing)."""
 
 
-async def reset_state(settings: HarnessSettings, *, empty_bucket: bool) -> list[str]:
-    """Truncate every table, flush the Redis database; with ``empty_bucket`` delete every image object too."""
+async def reset_state(
+    settings: HarnessSettings, *, empty_bucket: bool, echo: Callable[[str], None] = print
+) -> list[str]:
+    """Stop the workers, truncate every table, flush the Redis database, start the workers again.
+
+    With ``empty_bucket`` every image object is deleted too. Workers this stack
+    did not start (``--no-stack`` against another deployment) are not touched.
+    """
+    stopped = await asyncio.to_thread(orchestrator.stop_workers, settings, report=echo)
+    try:
+        return await _empty_stores(settings, empty_bucket=empty_bucket)
+    finally:
+        if stopped:
+            await asyncio.to_thread(orchestrator.start_workers, settings, stopped, report=echo)
+
+
+async def _empty_stores(settings: HarnessSettings, *, empty_bucket: bool) -> list[str]:
     tables = await _truncate(settings)
     redis = create_redis(settings.redis)
     try:
@@ -30,19 +53,19 @@ async def reset_state(settings: HarnessSettings, *, empty_bucket: bool) -> list[
 
 
 async def _truncate(settings: HarnessSettings) -> list[str]:
-    """TRUNCATE, tried again when it deadlocks with a worker still finishing a job of an earlier run."""
+    """TRUNCATE with a lock timeout, tried again while API requests still in flight hold their locks."""
     engine = create_engine(settings.database)
     try:
         for attempt in range(1, TRUNCATE_ATTEMPTS + 1):
             try:
                 async with create_session_factory(engine)() as session:
-                    tables = await LoadRunRepository(session).truncate_everything()
+                    tables = await LoadRunRepository(session).truncate_everything(lock_timeout_ms=LOCK_TIMEOUT_MS)
                     await session.commit()
                     return tables
             except DBAPIError:
                 if attempt == TRUNCATE_ATTEMPTS:
                     raise
-                await asyncio.sleep(2.0)  # API requests still in flight release their locks meanwhile
+                await asyncio.sleep(1.0)  # pause between attempts, not synchronisation: the next one retries
         raise AssertionError("unreachable")
     finally:
         await engine.dispose()

@@ -82,7 +82,7 @@ async def run_load(
     report = Report(name=f"{load.jobs} jobs, {load.concurrency} concurrent", run_id=run_id, started_at=_now())
     report.extra["configuration"] = configuration(settings)
     echo(f"resetting state (bucket emptied: {empty_bucket})")
-    await reset_state(settings, empty_bucket=empty_bucket)
+    await reset_state(settings, empty_bucket=empty_bucket, echo=echo)
     engine = create_engine(settings.database)
     sessions = create_session_factory(engine)
     try:

@@ -42,8 +42,13 @@ class LoadRunRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def truncate_everything(self) -> list[str]:
-        """Empty every table of the schema but the migration marker: a load run starts from nothing."""
+    async def truncate_everything(self, *, lock_timeout_ms: int | None = None) -> list[str]:
+        """Empty every table of the schema but the migration marker: a load run starts from nothing.
+
+        With ``lock_timeout_ms`` the TRUNCATE gives up (an error) instead of queueing behind a lock holder.
+        """
+        if lock_timeout_ms is not None:
+            await self._session.execute(sa.text(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"))
         rows = await self._session.execute(
             sa.text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
         )
