@@ -92,6 +92,7 @@ class JobRunner:
         async with worker.sessions() as session:
             execution = self._execution(session)
             inputs = await load_inputs(session, self._job, worker.secrets)
+            await session.commit()  # the read ends here: no transaction waits on the first provider call
             include_images = self._job.options.get("include_images", True)
             run = ImportRun(
                 session,
