@@ -48,6 +48,7 @@ class AdmissionService:
         self._state = state
         self.policy = policy
         self._read: QueueHealth | None = None
+        self._uncounted: list[Decision] = []
 
     async def health(self) -> QueueHealth:
         try:
@@ -65,15 +66,24 @@ class AdmissionService:
         self._read = await self.health()
 
     async def admit(self, client: Tier, company_id: uuid.UUID, provider: Provider) -> Decision:
-        """Decide for one submission (on the health read beforehand, if any) and count the decision."""
+        """Decide for one submission (on the health read beforehand, if any); :meth:`count_decisions` counts it."""
         health, self._read = self._read or await self.health(), None
         pause = blocking(health.pauses, company_id, provider)
         decision = decide(health.tier, client, self.policy, paused=pause.describe() if pause else None)
-        try:
-            await self._state.count_admission(f"{decision.queue_tier.value}:{decision.outcome.value}")
-        except DependencyUnavailable as exc:
-            log.warning("admission.count_failed", error=exc.detail)
+        self._uncounted.append(decision)
         return decision
+
+    async def count_decisions(self) -> None:
+        """Count the decisions made so far, once; the edge calls it after its transaction ended.
+
+        The counter lives in Redis, and no transaction waits on Redis.
+        """
+        decisions, self._uncounted = self._uncounted, []
+        for decision in decisions:
+            try:
+                await self._state.count_admission(f"{decision.queue_tier.value}:{decision.outcome.value}")
+            except DependencyUnavailable as exc:
+                log.warning("admission.count_failed", error=exc.detail)
 
     async def counts(self, day: date | None = None) -> dict[str, int]:
         """Decisions of one UTC day by ``<queue tier>:<outcome>`` (for /metrics and the ops API)."""

@@ -17,7 +17,7 @@ from control_plane.api.access import access
 from control_plane.api.dependencies import Admission, AppSettings, Caller, DbSession, Queue
 from control_plane.api.schemas import CreateImport, Event, EventList, Job, JobList, Submitted
 from control_plane.db.repositories.jobs import JobFilter
-from control_plane.domain.errors import InvalidRequest
+from control_plane.domain.errors import AdmissionRejected, InvalidRequest
 from control_plane.domain.jobs import JobStatus
 from control_plane.domain.principals import Access
 from control_plane.domain.providers import Provider
@@ -59,10 +59,17 @@ class ImportController(Controller):
             options=_options(data),
             correlation_id=data.correlation_id,
         )
-        submission = await service.submit(
-            request, idempotency_key=idempotency_key, admission=admission, limits=settings.limits
-        )
-        await db_session.commit()  # phase 1: the job is durable before Redis sees it
+        try:
+            submission = await service.submit(
+                request, idempotency_key=idempotency_key, admission=admission, limits=settings.limits
+            )
+        except AdmissionRejected:
+            await db_session.rollback()  # nothing was written; the decision is still counted, outside it
+            raise
+        else:
+            await db_session.commit()  # phase 1: the job is durable before Redis sees it
+        finally:
+            await admission.count_decisions()
         if not submission.created:
             replay = Filing(
                 submission.job,
