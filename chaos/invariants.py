@@ -142,7 +142,11 @@ async def reconcile_twice(env: ChaosEnv) -> tuple[dict[str, Any], dict[str, Any]
     for _ in range(2):
         async with env.sessions() as session:
             reconciler = Reconciler(
-                session, queue, actor="chaos-harness", pending_grace_s=env.settings.worker.pending_grace_s
+                session,
+                queue,
+                end_transaction=session.commit,
+                actor="chaos-harness",
+                pending_grace_s=env.settings.worker.pending_grace_s,
             )
             reports.append((await reconciler.full_pass()).as_dict())
             await session.commit()

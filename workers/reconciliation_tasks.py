@@ -69,7 +69,12 @@ async def _run(ctx: dict[str, Any], kind: str, run: _Pass) -> dict[str, int | bo
     started = time.monotonic()
     try:
         async with cron.sessions() as session:
-            reconciler = Reconciler(session, cron.queue, pending_grace_s=cron.settings.worker.pending_grace_s)
+            reconciler = Reconciler(
+                session,
+                cron.queue,
+                end_transaction=session.commit,
+                pending_grace_s=cron.settings.worker.pending_grace_s,
+            )
             report = await run(reconciler)  # on the database clock, as leases are
             await session.commit()
     except (SQLAlchemyError, OSError) as exc:

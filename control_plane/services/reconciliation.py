@@ -5,6 +5,8 @@ workers may die holding a job.  PostgreSQL knows what should be waiting or
 running, so a periodic pass puts every orphan back in line and writes why on
 the job's timeline.  Each action is safe to race with the API, workers and
 another pass: PostgreSQL moves are conditional and the queue writes idempotent.
+No transaction waits on Redis: the edge's ``end_transaction`` commits what is
+done before every queue call, so a slow or absent Redis never holds row locks.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ class Reconciler:
         session: AsyncSession,
         queue: WorkQueue,
         *,
+        end_transaction: Callable[[], Awaitable[None]],
         actor: str = DEFAULT_ACTOR,
         pending_grace_s: float,
         batch_size: int = 500,
@@ -98,6 +101,7 @@ class Reconciler:
         self._jobs = JobRepository(session)
         self._leases = LeaseRepository(session)
         self._queue = queue
+        self._end_transaction = end_transaction
         self._actor = actor
         self._grace = timedelta(seconds=pending_grace_s)
         self._batch = batch_size
@@ -131,6 +135,8 @@ class Reconciler:
         return report
 
     async def _redis(self, call: Awaitable[T]) -> T:
+        """Commit what is done, then the queue call (``call`` is a coroutine not started yet)."""
+        await self._end_transaction()
         try:
             return await call
         except DependencyUnavailable as exc:
@@ -142,29 +148,28 @@ class Reconciler:
                 report.leases_expired += 1
 
     async def _hand_back(self, job: ImportJob, now: datetime) -> bool:
-        """RUNNING → QUEUED first (so the next claim waits for this commit, then wins), then the queue."""
+        """RUNNING → QUEUED, committed (so the next claim sees it), then back in its line.
+
+        If the queue is away after the commit, the job is QUEUED without a queue
+        entry: the full pass's requeue step files it once the queue answers.
+        """
         lease = _Lease.of(job)  # the update below refreshes ``job`` in place, clearing the worker
-        savepoint = await self._session.begin_nested()
-        try:
-            moved = await self._leases.release_expired(
-                job.id, worker_id=lease.worker_id, now=now, to=JobStatus.QUEUED, queued_at=now
-            )
-            if moved is not None:  # else renewed, finished or already swept
-                outcome = await self._redis(self._queue.file(queue_entry(job, resumed=True)))
-                await self._jobs.add_event(
-                    job.id,
-                    kind="reconcile.lease_expired",
-                    actor=self._actor,
-                    from_status=JobStatus.RUNNING,
-                    to_status=JobStatus.QUEUED,
-                    message=f"lease of worker {lease.worker_id} expired; the job goes back to the head of its line",
-                    data={**lease.describe(now), "queue": outcome},
-                )
-        except BaseException:
-            await savepoint.rollback()
-            raise
-        await savepoint.commit()
-        return moved is not None
+        moved = await self._leases.release_expired(
+            job.id, worker_id=lease.worker_id, now=now, to=JobStatus.QUEUED, queued_at=now
+        )
+        if moved is None:  # renewed, finished or already swept
+            return False
+        outcome = await self._redis(self._queue.file(queue_entry(job, resumed=True)))
+        await self._jobs.add_event(
+            job.id,
+            kind="reconcile.lease_expired",
+            actor=self._actor,
+            from_status=JobStatus.RUNNING,
+            to_status=JobStatus.QUEUED,
+            message=f"lease of worker {lease.worker_id} expired; the job goes back to the head of its line",
+            data={**lease.describe(now), "queue": outcome},
+        )
+        return True
 
     async def _discard_finished(self, now: datetime, report: ReconcileReport) -> None:
         """arq entries older than the grace whose job PostgreSQL holds as finished: a dead worker's leftovers."""

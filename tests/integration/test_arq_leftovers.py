@@ -46,7 +46,7 @@ async def _pass(
 ) -> ReconcileReport:
     async with sessions() as session:
         queue = RedisWorkQueue(cast(ArqRedis, redis), settings.redis.queue_name)
-        reconciler = Reconciler(session, queue, pending_grace_s=GRACE_S)
+        reconciler = Reconciler(session, queue, end_transaction=session.commit, pending_grace_s=GRACE_S)
         now = datetime.now(UTC) + PAST_GRACE
         report = await (reconciler.full_pass(now) if full else reconciler.sweep_leases(now))
         await session.commit()

@@ -36,7 +36,12 @@ async def _pass(
     sessions: async_sessionmaker[AsyncSession], redis: ArqRedis, settings: Settings, now: datetime | None, *, full: bool
 ) -> ReconcileReport:
     async with sessions() as session:
-        reconciler = Reconciler(session, RedisWorkQueue(redis, settings.redis.queue_name), pending_grace_s=GRACE_S)
+        reconciler = Reconciler(
+            session,
+            RedisWorkQueue(redis, settings.redis.queue_name),
+            end_transaction=session.commit,
+            pending_grace_s=GRACE_S,
+        )
         report = await (reconciler.full_pass(now) if full else reconciler.sweep_leases(now))
         await session.commit()
     return report
@@ -271,3 +276,62 @@ async def test_a_job_stuck_in_a_line_whose_company_left_the_rotation_is_filed_ag
     event = (await _events(sessions, job_id))[-1]
     assert event.kind == "reconcile.requeued" and event.data["queue"] == "requeued"
     assert event.data["found"]["in_dispatcher"] is False
+
+
+class _WatchedQueue:
+    """The real queue, noting for every call whether the pass's session was inside a transaction."""
+
+    def __init__(self, queue: RedisWorkQueue, session: AsyncSession) -> None:
+        self._queue = queue
+        self._session = session
+        self.calls: list[tuple[str, bool]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._queue, name)
+
+        async def watched(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append((name, self._session.in_transaction()))
+            return await method(*args, **kwargs)
+
+        return watched
+
+
+async def _watched_pass(
+    sessions: async_sessionmaker[AsyncSession], redis: ArqRedis, settings: Settings, *, commit_before_redis: bool
+) -> list[tuple[str, bool]]:
+    async def nothing() -> None:
+        return None
+
+    async with sessions() as session:
+        queue = _WatchedQueue(RedisWorkQueue(redis, settings.redis.queue_name), session)
+        end = session.commit if commit_before_redis else nothing
+        reconciler = Reconciler(session, queue, end_transaction=end, pending_grace_s=GRACE_S)  # type: ignore[arg-type]
+        await reconciler.full_pass(datetime.now(UTC) + PAST_GRACE)
+        await session.commit()
+    return queue.calls
+
+
+async def test_no_queue_call_of_a_pass_runs_inside_a_transaction(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    tenants: Tenants,
+    sessions: async_sessionmaker[AsyncSession],
+    redis: ArqRedis,
+    settings: Settings,
+) -> None:
+    """A slow Redis must not hold row locks: every queue call of a full pass comes after a commit.
+
+    Broken on purpose (an ``end_transaction`` that does nothing), the same pass is caught calling
+    the queue with its transaction open.
+    """
+    dead, lost = await _submit(client, tenants), await _submit(client, tenants)
+    await _run_dead(sessions, redis, dead)
+    await forget(redis, settings, lost)
+
+    calls = await _watched_pass(sessions, redis, settings, commit_before_redis=True)
+    assert {"ping", "file", "queue_state"} <= {name for name, _ in calls}
+    assert [name for name, in_transaction in calls if in_transaction] == []
+
+    await _run_dead(sessions, redis, dead)
+    await forget(redis, settings, lost)
+    broken = await _watched_pass(sessions, redis, settings, commit_before_redis=False)
+    assert [name for name, in_transaction in broken if in_transaction], broken
