@@ -48,15 +48,15 @@ async def enqueue(ctx: BenchContext, shop: BenchShop) -> uuid.UUID:
     return job_id
 
 
-async def wait_finished(ctx: BenchContext, job_id: uuid.UUID) -> ImportJob:
-    deadline = time.monotonic() + DEADLINE_S
+async def wait_finished(ctx: BenchContext, job_id: uuid.UUID, *, deadline_s: float = DEADLINE_S) -> ImportJob:
+    deadline = time.monotonic() + deadline_s
     while True:
         async with ctx.sessions() as session:
             job = (await session.execute(sa.select(ImportJob).where(ImportJob.id == job_id))).scalar_one()
         if job.status in FINISHED:
             return job
         if time.monotonic() > deadline:
-            raise TimeoutError(f"job {job_id} still {job.status.value} after {DEADLINE_S:.0f} s")
+            raise TimeoutError(f"job {job_id} still {job.status.value} after {deadline_s:.0f} s")
         await asyncio.sleep(POLL_S)
 
 
