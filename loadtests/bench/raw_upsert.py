@@ -69,10 +69,15 @@ async def connect(db: DatabaseSettings) -> asyncpg.Connection:
     conn = await asyncpg.connect(
         host=db.host, port=db.port, user=db.user, password=db.password.get_secret_value(), database=db.name
     )
+    await set_jsonb_codec(conn)
+    return conn
+
+
+async def set_jsonb_codec(conn: asyncpg.Connection) -> None:
+    """JSONB in and out as Python values, encoded by the standard library (what a plain client would use)."""
     await conn.set_type_codec(
         "jsonb", encoder=_encode_jsonb, decoder=_decode_jsonb, schema="pg_catalog", format="binary"
     )
-    return conn
 
 
 def _encode_jsonb(value: Any) -> bytes:
