@@ -14,6 +14,8 @@ from loadtests.bench.environment import BENCH_BUCKET_PREFIX, BENCH_DATABASE, BEN
 from loadtests.bench.run import FIGURES, ON_REQUEST, Options, run
 
 SIMULATOR_MAX_PRODUCTS = 10_000
+MAX_IMAGES_PER_PRODUCT = 20
+"""The load harness's bound on images per product too."""
 
 
 def parse(argv: Sequence[str] | None = None) -> Options:
@@ -25,6 +27,9 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--images", type=int, default=200, help="images through the pipeline (figure 2)")
     parser.add_argument(
         "--worker-products", type=int, default=10_000, help="products imported by the worker process (figure 3)"
+    )
+    parser.add_argument(
+        "--worker-images", type=int, default=1, help="images per product of the worker's shop (figure 3; 0 to 20)"
     )
     parser.add_argument("--skip", action="append", choices=FIGURES, default=[], help="leave a figure out (repeatable)")
     parser.add_argument(
@@ -47,12 +52,15 @@ def parse(argv: Sequence[str] | None = None) -> Options:
             parser.error(f"--{name.replace('_', '-')} must be between 1 and {SIMULATOR_MAX_PRODUCTS}")
     if not 1 <= args.images <= SIMULATOR_MAX_PRODUCTS:
         parser.error(f"--images must be between 1 and {SIMULATOR_MAX_PRODUCTS}")
+    if not 0 <= args.worker_images <= MAX_IMAGES_PER_PRODUCT:
+        parser.error(f"--worker-images must be between 0 and {MAX_IMAGES_PER_PRODUCT}")
     if not 1 <= args.submit_clients <= args.submissions:
         parser.error("--submit-clients must be at least 1 and at most --submissions")
     return Options(
         products=args.products,
         images=args.images,
         worker_products=args.worker_products,
+        worker_images=args.worker_images,
         skip=frozenset(args.skip),
         include=frozenset(args.include),
         shopify_products=args.shopify_products,

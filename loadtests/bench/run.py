@@ -30,6 +30,7 @@ class Options:
     products: int = 5_000
     images: int = 200
     worker_products: int = 10_000
+    worker_images: int = 1
     skip: frozenset[str] = frozenset()
     include: frozenset[str] = frozenset()
     shopify_products: int = 600
@@ -44,6 +45,7 @@ def _settings_summary(settings: HarnessSettings, options: Options) -> dict[str, 
         "products": options.products,
         "images": options.images,
         "worker_products": options.worker_products,
+        "worker_images_per_product": options.worker_images,
         "skipped": sorted(options.skip),
         "included": sorted(options.include),
         "database": settings.database.name,
@@ -100,8 +102,11 @@ async def _measure(ctx: BenchContext, options: Options, folder: Path) -> list[Fi
         say(f"images: raw Pillow baseline, then the pipeline over {options.images:,} simulator images …")
         figures.append(await images_figure(ctx, options.images))
     if "worker" not in options.skip:
-        say(f"worker: a real worker process importing {options.worker_products:,} products (0 images each) …")
-        figures.append(await worker_figure(ctx, options.worker_products, folder))
+        say(
+            f"worker: a real worker process importing {options.worker_products:,} products "
+            f"({options.worker_images} image(s) each) …"
+        )
+        figures.append(await worker_figure(ctx, options.worker_products, options.worker_images, folder))
     if "submit" not in options.skip:
         say(
             f"submit: {options.submit_clients} clients, {options.submissions:,} submissions through the API, then raw …"
