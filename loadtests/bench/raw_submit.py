@@ -117,10 +117,10 @@ async def submit_raw(
             latencies.append(time.perf_counter() - started)
             job_ids.append(job_id)
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one_vendor(vendor, share) for vendor, share in zip(vendors, shares, strict=True)))
-    seconds = time.perf_counter() - started
-    return SubmitRun(sum(shares), seconds, latencies, {"ok": len(latencies)}, job_ids)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return SubmitRun(sum(shares), seconds, latencies, cpu, {"ok": len(latencies)}, job_ids)
 
 
 async def count_written(conn: asyncpg.Connection, job_ids: Sequence[uuid.UUID]) -> tuple[int, int]:

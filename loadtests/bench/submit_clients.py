@@ -44,6 +44,8 @@ class SubmitRun:
     attempted: int
     seconds: float
     latencies_s: list[float]
+    client_cpu_seconds: float = 0.0
+    """CPU time of the submitting process (the bench) during the run: the clients' own cost."""
     statuses: dict[str, int] = field(default_factory=dict)
     """Answers by status (the API's HTTP codes; ``ok`` for the baseline), failures included."""
     job_ids: list[uuid.UUID] = field(default_factory=list)
@@ -117,9 +119,9 @@ async def submit_through_api(base_url: str, vendors: Sequence[Vendor], shares: S
                 job_ids.append(uuid.UUID(response.json()["job"]["id"]))
 
     try:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         await asyncio.gather(*(one_vendor(c, v, s) for c, v, s in zip(clients, vendors, shares, strict=True)))
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     finally:
         await asyncio.gather(*(client.aclose() for client in clients))
-    return SubmitRun(sum(shares), seconds, latencies, dict(statuses), job_ids)
+    return SubmitRun(sum(shares), seconds, latencies, cpu, dict(statuses), job_ids)
