@@ -2,8 +2,9 @@
 
 It listens on a free loopback port of its own, so it never meets the stack's
 API, receives the bench's settings as environment variables, and is stopped
-with SIGTERM (uvicorn drains its workers); whatever is still alive after the
-stop timeout is killed by pid, the supervisor and the workers it started.
+with SIGTERM (uvicorn drains its workers); whatever of its process tree still
+runs after the timeouts is killed by pid (and start time, so a reused pid is
+never hit).
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ import httpx
 
 from harness.settings import HarnessSettings
 from loadtests.bench.environment import api_environment
-from loadtests.bench.procstat import descendants, start_ticks
+from loadtests.bench.procstat import descendants, running, start_ticks
 
 API_FACTORY = "control_plane.api.app:create_app"
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
+ORPHAN_GRACE_S = 5.0
+"""How long the supervisor's own processes (workers, multiprocessing's resource tracker) may outlive it."""
 POLL_S = 0.2
 
 
@@ -95,7 +98,7 @@ class ApiProcess:
                 await asyncio.sleep(POLL_S)
 
     async def stop(self) -> None:
-        """SIGTERM to the supervisor, then SIGKILL by pid to whatever of its tree is still alive."""
+        """SIGTERM to the supervisor, then SIGKILL by pid to whatever of its tree still runs after a grace period."""
         process = self._process
         if process is None or process.returncode is not None:
             return
@@ -107,7 +110,17 @@ class ApiProcess:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             self.exit_code = await process.wait()
+        await self._reap(started)
+
+    @staticmethod
+    async def _reap(started: dict[int, int | None]) -> None:
+        """Give the supervisor's processes a grace period to exit on their own, then kill what still runs."""
+        deadline = time.monotonic() + ORPHAN_GRACE_S
+        while any(running(pid, ticks) for pid, ticks in started.items()):
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(POLL_S)
         for pid, ticks in started.items():
-            if ticks is not None and start_ticks(pid) == ticks:  # still the worker it started, not a reused pid
+            if running(pid, ticks):  # still the process it started, not a reused pid
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)

@@ -54,6 +54,16 @@ def start_ticks(pid: int) -> int | None:
     return int(raw.rpartition(")")[2].split()[19])  # starttime, field 22 of stat(5)
 
 
+def running(pid: int, ticks: int | None) -> bool:
+    """Whether the process that started at ``ticks`` still runs (not exited, not a zombie, pid not reused)."""
+    try:
+        raw = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return False
+    fields = raw.rpartition(")")[2].split()
+    return fields[0] != "Z" and int(fields[19]) == ticks
+
+
 def parent_pid(stat: str) -> int:
     """The parent pid in the text of a ``/proc/<pid>/stat`` file (field 4 of stat(5))."""
     return int(stat.rpartition(")")[2].split()[1])
