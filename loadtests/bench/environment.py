@@ -70,6 +70,19 @@ def worker_environment(settings: HarnessSettings, worker_name: str) -> dict[str,
     }
 
 
+def api_environment(settings: HarnessSettings, port: int, workers: int) -> dict[str, str]:
+    """The variables that make an API process read ``settings`` and listen on ``port`` with ``workers``."""
+    return {
+        "ICP_DB_NAME": settings.database.name,
+        "ICP_REDIS_DATABASE": str(settings.redis.database),
+        "ICP_REDIS_QUEUE_NAME": settings.redis.queue_name,
+        "ICP_S3_BUCKET": settings.s3.bucket,
+        "ICP_API_PORT": str(port),
+        "ICP_API_WORKERS": str(workers),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
 async def _admin_connection(db: DatabaseSettings) -> asyncpg.Connection:
     return await asyncpg.connect(
         host=db.host, port=db.port, user=db.user, password=db.password.get_secret_value(), database="postgres"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from control_plane.db.repositories.catalog import PendingImage
 from control_plane.integrations.images import S3ImageStore, SafeImageFetcher, create_image_executor, image_policy
 from control_plane.services.image_ingest import ImageIngest, ImageTools
 from harness.settings import HarnessSettings
+from loadtests.bench.procstat import cpu_used, tree_cpu_seconds
 from loadtests.bench.stack import StackCpu
 
 WARM_UP_KEY = "bench/warm-up"
@@ -44,6 +46,7 @@ class ProcessShare:
     started: float
     finished: float
     cpu_seconds: float
+    """CPU time of the process and of its image executor's processes, if any, during the share."""
     bytes_added: int
 
 
@@ -136,9 +139,9 @@ async def _ingest_share(settings: HarnessSettings, urls: list[str], barrier: Bar
             pending = [PendingImage(uuid.uuid4(), uuid.uuid4(), url) for url in urls]
             await store.exists(WARM_UP_KEY)
             barrier.wait(START_TIMEOUT_S)
-            started, cpu_started = time.monotonic(), time.process_time()
+            started, cpu_started = time.monotonic(), tree_cpu_seconds(os.getpid())
             result = await ingest.ingest(pending)
-            finished, cpu = time.monotonic(), time.process_time() - cpu_started
+            finished, cpu = time.monotonic(), cpu_used(cpu_started, tree_cpu_seconds(os.getpid()))
     finally:
         executor.shutdown(wait=True)
     return ProcessShare(

@@ -45,6 +45,58 @@ def cpu_seconds(pid: int) -> float | None:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def start_ticks(pid: int) -> int | None:
+    """When the process started (clock ticks after boot): with the pid, it names one process for good."""
+    try:
+        raw = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    return int(raw.rpartition(")")[2].split()[19])  # starttime, field 22 of stat(5)
+
+
+def running(pid: int, ticks: int | None) -> bool:
+    """Whether the process that started at ``ticks`` still runs (not exited, not a zombie, pid not reused)."""
+    try:
+        raw = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return False
+    fields = raw.rpartition(")")[2].split()
+    return fields[0] != "Z" and int(fields[19]) == ticks
+
+
+def parent_pid(stat: str) -> int:
+    """The parent pid in the text of a ``/proc/<pid>/stat`` file (field 4 of stat(5))."""
+    return int(stat.rpartition(")")[2].split()[1])
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (children of children too), found by their parent pids."""
+    parents: dict[int, int] = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = parent_pid((entry / "stat").read_text())
+            except OSError:
+                continue  # exited while the table was read
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU time used so far by ``pid`` and by each live process below it, by pid."""
+    readings = {member: cpu_seconds(member) for member in [pid, *descendants(pid)]}
+    return {member: seconds for member, seconds in readings.items() if seconds is not None}
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds a process tree used between two readings; a process born in between counts from zero."""
+    return sum(seconds - before.get(member, 0.0) for member, seconds in after.items())
+
+
 @dataclass
 class RssSampler:
     """Samples ``VmRSS`` every ``interval_s`` in the background while in use (``async with``)."""

@@ -13,12 +13,13 @@ from harness.settings import HarnessSettings, load_harness_settings
 from loadtests.bench.bench_images import images_figure
 from loadtests.bench.bench_products import products_figure
 from loadtests.bench.bench_shopify import shopify_figure
+from loadtests.bench.bench_submit import submit_figure
 from loadtests.bench.bench_worker import worker_figure
 from loadtests.bench.context import BenchContext
 from loadtests.bench.environment import Target, bench_settings, check_target
 from loadtests.bench.report import Figure, Report, text_table, write
 
-FIGURES = ("products", "images", "worker")
+FIGURES = ("products", "images", "worker", "submit")
 ON_REQUEST = ("shopify",)
 """Figures left out unless asked for with ``--include`` (they take long)."""
 BUSY_LOAD_SHARE = 0.5
@@ -29,9 +30,12 @@ class Options:
     products: int = 5_000
     images: int = 200
     worker_products: int = 10_000
+    worker_images: int = 1
     skip: frozenset[str] = frozenset()
     include: frozenset[str] = frozenset()
     shopify_products: int = 600
+    submit_clients: int = 200
+    submissions: int = 2_000
     out: Path = Path("artifacts/bench")
     target: Target = field(default_factory=Target)
 
@@ -41,12 +45,16 @@ def _settings_summary(settings: HarnessSettings, options: Options) -> dict[str, 
         "products": options.products,
         "images": options.images,
         "worker_products": options.worker_products,
+        "worker_images_per_product": options.worker_images,
         "skipped": sorted(options.skip),
         "included": sorted(options.include),
         "database": settings.database.name,
         "redis_db": settings.redis.database,
         "queue": settings.redis.queue_name,
         "bucket": settings.s3.bucket,
+        "submit_clients": options.submit_clients,
+        "submissions": options.submissions,
+        "api_workers": settings.api.workers,
         "shopify_page_size": settings.provider.shopify_page_size,
         "image_concurrency": settings.worker.image_concurrency,
         "image_executor": settings.images.executor,
@@ -94,8 +102,16 @@ async def _measure(ctx: BenchContext, options: Options, folder: Path) -> list[Fi
         say(f"images: raw Pillow baseline, then the pipeline over {options.images:,} simulator images …")
         figures.append(await images_figure(ctx, options.images))
     if "worker" not in options.skip:
-        say(f"worker: a real worker process importing {options.worker_products:,} products (0 images each) …")
-        figures.append(await worker_figure(ctx, options.worker_products, folder))
+        say(
+            f"worker: a real worker process importing {options.worker_products:,} products "
+            f"({options.worker_images} image(s) each) …"
+        )
+        figures.append(await worker_figure(ctx, options.worker_products, options.worker_images, folder))
+    if "submit" not in options.skip:
+        say(
+            f"submit: {options.submit_clients} clients, {options.submissions:,} submissions through the API, then raw …"
+        )
+        figures.append(await submit_figure(ctx, options.submit_clients, options.submissions, folder))
     if "shopify" in options.include:
         say(f"shopify: REST then GraphQL imports of one {options.shopify_products:,}-product standard-plan shop …")
         figures.append(await shopify_figure(ctx, options.shopify_products, folder))
