@@ -148,18 +148,19 @@ class Reconciler:
                 report.leases_expired += 1
 
     async def _hand_back(self, job: ImportJob, now: datetime) -> bool:
-        """RUNNING → QUEUED, committed (so the next claim sees it), then back in its line.
+        """Back in its line first, then RUNNING → QUEUED.
 
-        If the queue is away after the commit, the job is QUEUED without a queue
-        entry: the full pass's requeue step files it once the queue answers.
+        A worker may take the entry before the move: the claim accepts a RUNNING
+        job whose lease lapsed, and the move then finds nothing to do. If the queue
+        is away, the job stays RUNNING with its lapsed lease and the next sweep tries again.
         """
         lease = _Lease.of(job)  # the update below refreshes ``job`` in place, clearing the worker
+        outcome = await self._redis(self._queue.file(queue_entry(job, resumed=True)))
         moved = await self._leases.release_expired(
             job.id, worker_id=lease.worker_id, now=now, to=JobStatus.QUEUED, queued_at=now
         )
-        if moved is None:  # renewed, finished or already swept
+        if moved is None:  # renewed, finished, claimed meanwhile or already swept
             return False
-        outcome = await self._redis(self._queue.file(queue_entry(job, resumed=True)))
         await self._jobs.add_event(
             job.id,
             kind="reconcile.lease_expired",
