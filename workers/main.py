@@ -59,6 +59,7 @@ class WorkerSettings:
     redis_settings = _redis_settings()
     queue_name = _settings.redis.queue_name
     max_jobs = _settings.worker.concurrency
+    poll_delay = _settings.worker.poll_delay_s
     job_timeout = _settings.worker.job_timeout_s
     health_check_interval = 10
     # SIGTERM: stop taking jobs, let running ones finish this long, then cancel them, which

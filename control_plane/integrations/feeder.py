@@ -52,6 +52,8 @@ class FeederConfig:
     slots_per_worker: int
     start_spec: BucketSpec
     weights: TierWeights
+    ready_per_slot: int = 0
+    """Jobs handed to arq ahead of each slot: the next job is already there when a slot frees."""
 
     @classmethod
     def of(cls, settings: Settings) -> FeederConfig:
@@ -59,7 +61,13 @@ class FeederConfig:
             slots_per_worker=settings.worker.concurrency,
             start_spec=BucketSpec.per_minute(settings.rate_limit.job_starts_per_minute),
             weights=TierWeights(),
+            ready_per_slot=settings.worker.ready_per_slot,
         )
+
+    @property
+    def places_per_worker(self) -> int:
+        """arq entries due now that one live worker may have: its slots, and the jobs ready behind them."""
+        return self.slots_per_worker * (1 + self.ready_per_slot)
 
 
 class Feeder:
@@ -74,12 +82,15 @@ class Feeder:
         self._lock_key = f"{self.dispatcher.prefix}:feeder"
 
     async def free_slots(self) -> int:
-        """Live workers' slots minus arq entries due now (arq keeps a running job in its queue until it ends)."""
+        """Live workers' places minus arq entries due now (arq keeps a running job in its queue until it ends).
+
+        A place is a slot or a job kept ready behind one (``ready_per_slot``).
+        """
         seconds, micros = await self._redis.time()
         now_ms = seconds * 1000 + micros // 1000
         in_flight = int(await self._redis.zcount(self._queue_name, "-inf", now_ms))
         workers = max(1, await self._presence.live(float(seconds)))
-        return workers * self._config.slots_per_worker - in_flight
+        return workers * self._config.places_per_worker - in_flight
 
     async def feed_once(self) -> FeedReport:
         """One pass under the feeder lock; Redis errors surface as DependencyUnavailable."""

@@ -60,6 +60,16 @@ class WorkerSettings(Section):
     feed_interval_s: float = Field(
         0.5, gt=0, description="How often a worker's feeder moves jobs from the fair dispatcher into free slots."
     )
+    ready_per_slot: int = Field(
+        1,
+        ge=0,
+        le=4,
+        description="Jobs kept handed to arq ahead of each worker slot, so a slot that frees starts its next job "
+        "at arq's next poll instead of after a feeder pass (0: only free slots are fed).",
+    )
+    poll_delay_s: float = Field(
+        0.1, gt=0, le=5, description="How often an arq worker with a free slot looks for a job (arq's default: 0.5)."
+    )
     job_timeout_s: int = Field(3600, ge=1, description="Longest a single job run may take.")
     image_concurrency: int = Field(4, ge=1, le=64, description="Image downloads in flight per job.")
     gc_young_threshold: int = Field(

@@ -35,9 +35,11 @@ from tests.support.jobs import job_row, poll, wait_for_status
 UNLIMITED_STARTS = BucketSpec.per_minute(1_000_000, burst=1_000_000)
 
 
-def _feeder(redis: Redis, settings: Settings, slots: int) -> Feeder:
+def _feeder(redis: Redis, settings: Settings, slots: int, ready_per_slot: int = 0) -> Feeder:
     """No worker stamps presence in these tests, so the feeder counts one worker of ``slots`` slots."""
-    config = FeederConfig(slots_per_worker=slots, start_spec=UNLIMITED_STARTS, weights=TierWeights())
+    config = FeederConfig(
+        slots_per_worker=slots, start_spec=UNLIMITED_STARTS, weights=TierWeights(), ready_per_slot=ready_per_slot
+    )
     return Feeder(cast(ArqRedis, redis), settings.redis.queue_name, WorkerPresence(redis, fresh_for_s=1), config)
 
 
@@ -95,6 +97,22 @@ async def test_one_feeder_feeds_at_a_time_and_none_drops_anothers_lock(
     await redis.delete(lock_key)
     assert (await feeder.feed_once()).fed == 1
     assert await redis.get(lock_key) is None, "the owner releases its lock at the end of its pass"
+
+
+async def test_the_feeder_keeps_the_configured_jobs_ready_behind_each_slot(
+    redis: Redis, settings: Settings, clean: None
+) -> None:
+    """One ready job per slot: a slot that frees finds its next job in arq, no feeder pass in between."""
+    queue = RedisWorkQueue(cast(ArqRedis, redis), settings.redis.queue_name)
+    for _ in range(20):
+        await queue.file(QueueEntry(uuid.uuid4(), uuid.uuid4(), Tier.PRO))
+    feeder = _feeder(redis, settings, slots=3, ready_per_slot=1)
+    assert (await feeder.feed_once()).fed == 6
+    assert (await feeder.feed_once()).fed == 0
+    first = (await _in_arq(redis, settings))[0]
+    await redis.zrem(settings.redis.queue_name, first)  # one job ended
+    assert (await feeder.feed_once()).fed == 1
+    assert len(await _in_arq(redis, settings)) == 6
 
 
 async def test_the_feeder_fills_only_free_slots_skips_paused_scopes_and_promotes_due_jobs(
