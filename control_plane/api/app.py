@@ -26,6 +26,7 @@ from control_plane.api.headers import add_security_headers
 from control_plane.api.problem_docs import document_problems
 from control_plane.api.problems import EXCEPTION_HANDLERS, PROBLEM_DETAILS
 from control_plane.api.request_db import CloseRequestDatabase
+from control_plane.api.request_timing import LogRequestDuration
 from control_plane.api.routes.health import live, ready
 from control_plane.api.routes.imports import ImportController
 from control_plane.api.routes.integrations import IntegrationController
@@ -99,7 +100,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "admission": Provide(provide_admission, sync_to_thread=False),
         },
         guards=[authorize],  # every route declares its access in opt; undeclared routes are refused
-        middleware=[CloseRequestDatabase()],  # the request's one database connection goes back, errors included
+        # outermost first: the logged duration includes handing the request's database connection back
+        middleware=[LogRequestDuration(), CloseRequestDatabase()],  # the connection goes back, errors included
         before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[PROBLEM_DETAILS],  # problem documents for every mapped error (control_plane.api.problems)
