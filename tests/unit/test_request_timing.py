@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import structlog
@@ -10,6 +11,7 @@ from litestar.exceptions import ValidationException
 from litestar.params import FromPath
 from litestar.testing import TestClient
 
+from control_plane.api.app import create_app
 from control_plane.api.request_timing import LogRequestDuration
 from control_plane.logging import REQUEST_EVENT
 
@@ -47,3 +49,10 @@ def test_a_client_error_is_logged_under_the_route_template() -> None:
     (line,) = requests_logged(("GET", f"/api/v1/imports/{uuid.uuid4()}"))
     assert (line["route"], line["status"]) == ("/api/v1/imports/{job_id}", 400)
     assert isinstance(line["duration_ms"], float)
+
+
+def test_the_api_keeps_the_json_log_handler_through_startup() -> None:
+    """Litestar's default logging setup would swap the root handler for plain text, hiding these lines."""
+    with TestClient(create_app()):
+        handlers = logging.getLogger().handlers
+    assert handlers and all(isinstance(h.formatter, structlog.stdlib.ProcessorFormatter) for h in handlers)
