@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 Interval = tuple[float, float]
+_INSTANT = 1e-6
+"""A start ends its own wait, so it counts as in the backlog when the instant before it is."""
 
 
 class AttemptEnd(StrEnum):
@@ -82,6 +84,8 @@ class Utilisation:
     requeued_busy_slot_s: float
     """Busy slot-seconds (in B) of attempts that did not end their job: handed back, retried, lease lost."""
     idle_by_cause: dict[IdleCause, float]
+    starts_in_backlog: int = 0
+    """Attempts started inside B: as a rate, set beside the job-start limit it tells whether the limit bound."""
 
     @property
     def value(self) -> float | None:
@@ -98,7 +102,11 @@ class Utilisation:
             "idle_slot_s": round(self.idle_slot_s, 1),
             "busy_on_requeued_attempts_slot_s": round(self.requeued_busy_slot_s, 1),
             "idle_slot_s_by_cause": {cause.value: round(s, 1) for cause, s in self.idle_by_cause.items()},
-            "not_measured": "job-start-limit waits are inside 'feeder' (the limit's refusals are not recorded per job)",
+            "starts_per_minute_in_backlog": round(self.starts_in_backlog / self.backlog_s * 60, 1)
+            if self.backlog_s
+            else None,
+            "not_measured": "job-start-limit waits are inside 'feeder' (the limit's refusals are not recorded per job;"
+            " compare starts_per_minute_in_backlog with the configured job_starts_per_minute)",
         }
 
 
@@ -138,7 +146,8 @@ def measure(attempts: Sequence[Attempt], waits: Sequence[Interval], slots: Slots
     seen = len({a.worker for a in attempts})
     causes[IdleCause.WORKERS_WITHOUT_ATTEMPTS] = max(0, slots.workers - seen) * slots.per_worker * backlog_s
     causes[IdleCause.UNATTRIBUTED] = idle - sum(causes.values())
-    return Utilisation(slots.total, backlog_s, busy, idle, requeued, causes)
+    starts = sum(1 for a in attempts if overlap(a.started - _INSTANT, a.started, backlog) > 0)
+    return Utilisation(slots.total, backlog_s, busy, idle, requeued, causes, starts)
 
 
 def _clipper(window: Interval) -> Callable[[Interval], Interval]:

@@ -51,6 +51,8 @@ def test_slots_idle_while_jobs_waited_give_low_utilisation_and_a_failing_item() 
 
     assert result.value == pytest.approx(0.2)
     assert result.idle_slot_s == pytest.approx(160.0)
+    assert result.starts_in_backlog == 3  # the one at 0 started before anything waited
+    assert result.as_dict()["starts_per_minute_in_backlog"] == pytest.approx(4.5)
     # each start takes the slot free longest (since 0): 10 + 20 + 30 s of gaps, the rest free to the end
     assert result.idle_by_cause[IdleCause.NOT_SPLIT] == pytest.approx(60.0)
     assert result.idle_by_cause[IdleCause.NO_START_FOLLOWED] == pytest.approx(100.0)
