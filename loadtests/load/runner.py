@@ -2,7 +2,8 @@
 
 The stack must be running (``importctl load run`` brings it up); this module
 only talks to it.  The verdict in report.json is the source of truth: every
-SLO the run produced data for, plus zero-loss accounting and the in-flight peak.
+SLO the run produced data for, zero-loss accounting, the in-flight peak, slot
+utilisation while a backlog waited and the product's CPU-seconds per job.
 """
 
 from __future__ import annotations
