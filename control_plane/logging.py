@@ -10,6 +10,8 @@ import structlog
 SECRET_KEYS = frozenset({"authorization", "credential", "token", "api_key", "secret", "password"})
 """Event keys whose values are never written out, whatever a caller passes."""
 REDACTED = "[redacted]"
+REQUEST_EVENT = "http.request"
+"""The API's one line per request (method, route template, status, duration_ms); the load report reads it."""
 
 
 def redact_secrets(_: object, __: str, event: structlog.types.EventDict) -> structlog.types.EventDict:

@@ -21,6 +21,8 @@ from typing import Any
 SECTIONS = (
     ("Configuration", "configuration"),
     ("Figures", "figures"),
+    ("Slot utilisation while a backlog waited", "utilisation"),
+    ("CPU-seconds of the drive phase, per process class", "cpu"),
     ("Capacity model", "capacity"),
     ("Accounting", "accounting"),
 )

@@ -72,7 +72,7 @@ class JobRunner:
             if not defers_without_attempt(exc):
                 return await self._retry_or_fail(_reason(exc))
             delay, why = exc.retry_after_s or 5.0, exc.message
-            if await self._settle(lambda ex, job: ex.hand_back(job, why, refund_attempt=True)):
+            if await self._settle(lambda ex, job: ex.hand_back(job, why, refund_attempt=True, delay_s=delay)):
                 await self._file_later(delay)
             self._log.info("job.deferred", reason=why, delay_s=delay)
             return "deferred"

@@ -7,12 +7,13 @@ arq (integrations.feeder), so a job that reaches this task may start at once.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
 
 from control_plane.domain.pausing import PAUSE_RECHECK_S
+from control_plane.domain.queueing import Delivery
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.services.execution import JobExecution
 from control_plane.services.pause_gate import park_if_paused
@@ -24,6 +25,7 @@ log = structlog.get_logger("workers.tasks")
 
 async def run_import(ctx: dict[str, Any], job_id: str) -> str:
     """Run one import job; PostgreSQL decides whether it may run at all."""
+    delivery = Delivery(dispatched_at=ctx.get("enqueue_time"), picked_at=datetime.now(UTC))
     worker = resources(ctx)
     state = RedisOpsState(worker.redis, worker.settings.redis.queue_name)
     recheck = timedelta(seconds=PAUSE_RECHECK_S)
@@ -33,7 +35,7 @@ async def run_import(ctx: dict[str, Any], job_id: str) -> str:
         return "paused"
     async with worker.sessions() as session:
         execution = JobExecution(session, worker_id=worker.worker_id, lease_ttl=worker.lease_ttl)
-        job = await execution.claim(uuid.UUID(job_id))
+        job = await execution.claim(uuid.UUID(job_id), delivery)
         await session.commit()
     if job is None:
         log.info("job.skipped", jobId=job_id, reason="not waiting (cancelled, finished or held by a live worker)")

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
+from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -26,6 +27,7 @@ from control_plane.api.headers import add_security_headers
 from control_plane.api.problem_docs import document_problems
 from control_plane.api.problems import EXCEPTION_HANDLERS, PROBLEM_DETAILS
 from control_plane.api.request_db import CloseRequestDatabase
+from control_plane.api.request_timing import LogRequestDuration
 from control_plane.api.routes.health import live, ready
 from control_plane.api.routes.imports import ImportController
 from control_plane.api.routes.integrations import IntegrationController
@@ -45,6 +47,11 @@ from control_plane.logging import configure_logging
 from control_plane.settings import Settings, ensure_production_secrets, get_settings
 
 API_VERSION = "0.1.0"
+KEEP_JSON_LOGS = LoggingConfig(
+    configure_root_logger=False, loggers={"litestar": {"level": "INFO", "handlers": [], "propagate": True}}
+)
+"""Litestar's own records go to the root logger configure_logging set up (one JSON line each);
+its default configuration would replace that handler with a plain-text one at startup."""
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -99,9 +106,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "admission": Provide(provide_admission, sync_to_thread=False),
         },
         guards=[authorize],  # every route declares its access in opt; undeclared routes are refused
-        middleware=[CloseRequestDatabase()],  # the request's one database connection goes back, errors included
+        # outermost first: the logged duration includes handing the request's database connection back
+        middleware=[LogRequestDuration(), CloseRequestDatabase()],  # the connection goes back, errors included
         before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
+        logging_config=KEEP_JSON_LOGS,
         plugins=[PROBLEM_DETAILS],  # problem documents for every mapped error (control_plane.api.problems)
         request_max_body_size=settings.api.max_body_bytes,
         cors_config=CORSConfig(allow_origins=[]),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Protocol
 
@@ -60,6 +61,25 @@ class QueueEntry:
     resumed: bool = False
     """Its worker died mid-run: it goes to the head of its line, ahead of jobs that have not started,
     so a crash costs the lease expiry, not a wait behind the whole backlog (Bull re-runs stalled jobs first)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a job reached the worker that claims it, recorded on its ``started`` event.
+
+    ``dispatched_at`` is when the feeder handed it to arq (arq's enqueue time), ``picked_at`` when arq
+    gave it to a worker slot; with the claim's own time they split a slot's idle time (feeder, arq's
+    polling, the claim) in the load report.
+    """
+
+    dispatched_at: datetime | None
+    picked_at: datetime
+
+    def as_data(self) -> dict[str, str]:
+        moments = {"picked_at": self.picked_at.isoformat()}
+        if self.dispatched_at is not None:
+            moments["dispatched_at"] = self.dispatched_at.isoformat()
+        return moments
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from control_plane.db.repositories import JobRepository
 from control_plane.db.repositories.catalog_removals import CatalogRemovalRepository
 from control_plane.db.repositories.leases import LeaseRepository, LeaseState
 from control_plane.domain.jobs import TERMINAL_STATUSES, JobStatus
+from control_plane.domain.queueing import Delivery
 
 COUNTERS = (
     "products_processed",
@@ -47,11 +48,17 @@ class JobExecution:
         self._worker_id = worker_id
         self._ttl = lease_ttl
 
-    async def claim(self, job_id: uuid.UUID) -> ImportJob | None:
-        """Move a waiting (or abandoned) job to RUNNING under this worker; None if not claimable."""
+    async def claim(self, job_id: uuid.UUID, delivery: Delivery | None = None) -> ImportJob | None:
+        """Move a waiting (or abandoned) job to RUNNING under this worker; None if not claimable.
+
+        ``delivery`` (when the queue knows it) goes on the ``started`` event, for slot-idle accounting.
+        """
         job = await self._leases.claim(job_id, worker_id=self._worker_id, ttl=self._ttl)
         if job is not None:
-            await self._event(job.id, "started", to_status=JobStatus.RUNNING, data={"attempt": job.attempt_count})
+            data: dict[str, Any] = {"attempt": job.attempt_count}
+            if delivery is not None:
+                data.update(delivery.as_data())
+            await self._event(job.id, "started", to_status=JobStatus.RUNNING, data=data)
         return job
 
     async def renew(self, job_id: uuid.UUID) -> LeaseState:
@@ -94,11 +101,22 @@ class JobExecution:
             queued_at=sa.func.now(),
         )
 
-    async def hand_back(self, job: ImportJob, reason: str, *, refund_attempt: bool) -> ImportJob:
-        """Return a job to the queue from its checkpoint (drain, deferral); a deferral costs no attempt."""
+    async def hand_back(
+        self, job: ImportJob, reason: str, *, refund_attempt: bool, delay_s: float | None = None
+    ) -> ImportJob:
+        """Return a job to the queue from its checkpoint (drain, deferral); a deferral costs no attempt.
+
+        ``delay_s`` (a deferral's) goes on the timeline: until then the job is not waiting for a slot.
+        """
         attempts = ImportJob.attempt_count - 1 if refund_attempt else ImportJob.attempt_count
         return await self._settle(
-            job, JobStatus.QUEUED, "handed_back", message=reason, attempt_count=attempts, queued_at=sa.func.now()
+            job,
+            JobStatus.QUEUED,
+            "handed_back",
+            message=reason,
+            data={"delay_s": delay_s} if delay_s is not None else None,
+            attempt_count=attempts,
+            queued_at=sa.func.now(),
         )
 
     async def cancel(self, job: ImportJob) -> ImportJob:

@@ -1,7 +1,8 @@
 """``importctl load run``: bring the stack up, run the load harness, print the verdict.
 
 Exit status 1 when the report's verdict is fail (any SLO breached, anything
-lost, fewer jobs in flight than asked for); report.json is the source of truth.
+lost, fewer jobs in flight than asked for, slot utilisation or CPU per job off
+its goal); report.json is the source of truth.
 """
 
 from __future__ import annotations

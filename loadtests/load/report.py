@@ -58,6 +58,8 @@ class Report:
         sections = (
             ("Configuration", "configuration"),
             ("Figures", "figures"),
+            ("Slot utilisation while a backlog waited", "utilisation"),
+            ("CPU-seconds of the drive phase, per process class", "cpu"),
             ("Capacity model", "capacity"),
             ("Accounting", "accounting"),
         )
@@ -69,6 +71,9 @@ class Report:
         not_judged = self.extra.get("slo_not_judged")
         if not_judged:
             lines += ["", "## SLOs without data in this run", "", ", ".join(not_judged)]
+        unjudged_items = self.extra.get("not_judged")
+        if unjudged_items:
+            lines += ["", "## Items not judged in this run", ""] + [f"- {why}" for why in unjudged_items]
         lines += ["", "## Charts", ""] + [f"![{chart}]({chart})" for chart in self.charts]
         return "\n".join(lines) + "\n"
 

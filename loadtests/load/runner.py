@@ -2,7 +2,8 @@
 
 The stack must be running (``importctl load run`` brings it up); this module
 only talks to it.  The verdict in report.json is the source of truth: every
-SLO the run produced data for, plus zero-loss accounting and the in-flight peak.
+SLO the run produced data for, zero-loss accounting, the in-flight peak, slot
+utilisation while a backlog waited and the product's CPU-seconds per job.
 """
 
 from __future__ import annotations
@@ -22,13 +23,20 @@ from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.db.repositories.load_runs import LoadRunRepository
 from harness.load_accounting import Accounting, account_run
 from harness.settings import HarnessSettings, LoadSettings
+from harness.stack.apps import API
+from harness.stack.paths import StackPaths
+from loadtests.load.attempts import read_timelines
 from loadtests.load.charts import draw_all
+from loadtests.load.cpu import CpuMeter, CpuUsage
+from loadtests.load.efficiency import judge_cpu, judge_utilisation
 from loadtests.load.judging import judge, locust_figures
 from loadtests.load.locust_process import run_locust
 from loadtests.load.plan import Plan, read_outcomes
 from loadtests.load.report import Report
 from loadtests.load.reset import bucket_keys, reset_state
 from loadtests.load.sampler import Sampler
+from loadtests.load.server_timing import compare, submit_timing
+from loadtests.load.utilisation import Slots, measure
 from loadtests.load.vendors import Vendors, configure_shops, create_vendors
 from loadtests.load.workload import SizeMix, plan_jobs
 
@@ -89,7 +97,10 @@ async def run_load(
         vendors = await _prepare(sessions, settings, load, run_id, folder, echo)
         since = await _db_now(sessions)
         origin = time.time()
+        meter = CpuMeter(StackPaths.from_settings(settings.stack).run)
+        meter.start()
         sampler, exit_code = await _drive(sessions, settings, load, vendors.operator_key, folder, origin, echo)
+        cpu = meter.stop()
         until = await _db_now(sessions)
         outcomes = read_outcomes(folder / "outcomes.jsonl")
         accepted = {uuid.UUID(o.job_id) for o in outcomes if o.job_id is not None}
@@ -100,12 +111,34 @@ async def run_load(
         await judge(report, sessions, load, since, until, outcomes, accounting, jobs, origin)
         report.extra["locust_exit_code"] = exit_code
         report.extra["figures"]["locust"] = locust_figures(folder / "locust_stats.csv")
+        await _judge_efficiency(report, sessions, settings, (since, until), cpu, len(accepted))
         report.extra["samples"] = sampler.as_rows()
         report.finished_at = _now()
         report.write(folder)
         return RunResult(folder, report)
     finally:
         await engine.dispose()
+
+
+async def _judge_efficiency(
+    report: Report,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: HarnessSettings,
+    window: tuple[datetime, datetime],
+    cpu: CpuUsage,
+    jobs: int,
+) -> None:
+    """Slot utilisation from the jobs' timelines, CPU per job, the submit's server-side durations."""
+    since, until = window
+    async with sessions() as session:
+        timelines = read_timelines(await LoadRunRepository(session).events(), until.timestamp())
+    slots = Slots(workers=settings.stack.workers, per_worker=settings.worker.concurrency)
+    span = (since.timestamp(), until.timestamp())
+    judge_utilisation(report, measure(timelines.attempts, timelines.waits, slots, span))
+    judge_cpu(report, cpu, jobs)
+    api_log = StackPaths.from_settings(settings.stack).log_file(API)
+    figures = report.extra["figures"]
+    figures["submit_ms_server_vs_client"] = compare(submit_timing(api_log, since, until), figures["locust"])
 
 
 async def _prepare(

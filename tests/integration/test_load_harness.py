@@ -17,10 +17,13 @@ import pytest
 
 from control_plane.settings import ApiSettings, ReportSettings, Settings
 from harness.settings import LoadSettings, harness_settings_of
+from loadtests.load.efficiency import CPU_ITEM, UTILISATION_ITEM
 from loadtests.load.runner import new_run_id, run_load
 from tests.integration.conftest import StartWorkers
 from tests.support.served import Served, serve_api
 
+EFFICIENCY = {UTILISATION_ITEM, CPU_ITEM}
+"""Judged in every run, but goals of the product's efficiency, not of the harness working end to end."""
 CHARTS = {"in_flight.png", "queue_tier.png", "latency.png", "throughput.png", "success_rate.png"}
 SMOKE = LoadSettings(
     jobs=100,
@@ -75,7 +78,10 @@ async def test_smoke_run_writes_a_passing_report_with_zero_loss(
     assert accounting["images_expected"] == accounting["images_stored"] > 0
     judged = {item["name"] for item in report["items"]}
     assert {"SLO job-latency", "SLO import-success"} <= judged
-    failing = [item for item in report["items"] if item["verdict"] != "pass"]
-    assert report["verdict"] == "pass", failing
+    assert UTILISATION_ITEM in judged and report["utilisation"]["backlog_window_s"] > 0
+    # efficiency goals are the full run's to judge; the smoke run's API and workers have no stack pid files
+    assert any(CPU_ITEM in why for why in report["not_judged"]), report["not_judged"]
+    failing = [item for item in report["items"] if item["verdict"] != "pass" and item["name"] not in EFFICIENCY]
+    assert not failing, failing
     stats = (folder / "locust_stats.csv").read_text()
     assert "JOB,submit-to-terminal" in stats

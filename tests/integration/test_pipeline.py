@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from control_plane.db.models import Integration, Product, ProductImage, StorageUsage
+from control_plane.db.models import Integration, JobEvent, Product, ProductImage, StorageUsage
 from control_plane.integrations.images import S3ImageStore
 from tests.integration.conftest import IMPORTS, Rig
 from tests.support.jobs import event_kinds, wait_for_status
@@ -47,6 +48,23 @@ async def test_import_stores_products_images_and_thumbnails(rig: Rig, store: S3I
     kinds = await event_kinds(rig.sessions, job_id)
     assert kinds[:3] == ["created", "queued", "started"] and kinds[-1] == "completed"
     assert '"job.completed"' in worker.log_text() and '"productsImported": 30' in worker.log_text()
+
+
+async def test_the_start_records_when_the_job_reached_arq_and_its_worker(rig: Rig) -> None:
+    """The load report splits a slot's idle time at these moments: handed to arq <= picked <= started."""
+    await rig.shop(products=2, images_min=0, images_max=0)
+    rig.start_workers(1)
+    job_id = await rig.submit()
+    await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED", timeout_s=60)
+    async with rig.sessions() as session:
+        started = (
+            await session.execute(sa.select(JobEvent).where(JobEvent.job_id == job_id, JobEvent.kind == "started"))
+        ).scalar_one()
+    dispatched = datetime.fromisoformat(started.data["dispatched_at"])
+    picked = datetime.fromisoformat(started.data["picked_at"])
+    slack = timedelta(seconds=1)  # the feeder's and the worker's clocks against PostgreSQL's
+    assert dispatched <= picked + slack and picked <= started.at + slack
+    assert started.at - dispatched < timedelta(seconds=30)
 
 
 async def test_rerunning_an_import_changes_nothing(rig: Rig) -> None:
@@ -118,6 +136,12 @@ async def test_an_open_breaker_defers_the_job_without_spending_attempts(rig: Rig
     assert job.status.value == "COMPLETED", job.last_error
     kinds = await event_kinds(rig.sessions, job_id)
     assert "handed_back" in kinds
+    async with rig.sessions() as session:
+        handed_back = await session.execute(
+            sa.select(JobEvent.data).where(JobEvent.job_id == job_id, JobEvent.kind == "handed_back")
+        )
+        delays = [data["delay_s"] for data in handed_back.scalars()]
+    assert delays and all(delay > 0 for delay in delays), "the deferral is on the timeline (not waiting meanwhile)"
     assert job.attempt_count <= job.max_attempts - 1, "deferrals must not use up the retry budget"
     assert ARQ_RETRY not in worker.log_text(), "a deferral waits in the dispatcher's delayed set, fed in its turn"
 

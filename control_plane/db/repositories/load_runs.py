@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.db.models import ImportJob, Integration, Product, ProductImage
+from control_plane.db.models import ImportJob, Integration, JobEvent, Product, ProductImage
 
 KEPT_TABLES = frozenset({"alembic_version"})
 
@@ -27,6 +28,19 @@ class JobRow:
     products: int
     images: int
     attempts: int
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One timeline entry, as the slot-utilisation accounting reads it."""
+
+    job_id: uuid.UUID
+    at: datetime
+    kind: str
+    actor: str
+    from_status: str | None
+    to_status: str | None
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,21 @@ class LoadRunRepository:
         return [
             JobRow(r[0], r[1], r[2].value, r[3].value, r[4], r[5], r[6], int(r[7]), int(r[8]), int(r[9])) for r in rows
         ]
+
+    async def events(self) -> Sequence[EventRow]:
+        """Every job's timeline, in order (a run starts from empty tables, so this is the run's)."""
+        rows = await self._session.execute(
+            sa.select(
+                JobEvent.job_id,
+                JobEvent.at,
+                JobEvent.kind,
+                JobEvent.actor,
+                JobEvent.from_status,
+                JobEvent.to_status,
+                JobEvent.data,
+            ).order_by(JobEvent.job_id, JobEvent.at, JobEvent.id)
+        )
+        return [EventRow(r[0], r[1], r[2], r[3], r[4], r[5], dict(r[6] or {})) for r in rows]
 
     async def product_ids(self) -> dict[uuid.UUID, list[str]]:
         """Every stored product's external id, by the integration that imported it (duplicates kept)."""
