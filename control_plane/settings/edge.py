@@ -28,6 +28,9 @@ class ApiSettings(Section):
     max_header_bytes: int = Field(
         16_384, ge=4096, description="Largest request line and headers uvicorn buffers (h11); larger is a 400."
     )
+    keep_alive_timeout_s: int = Field(
+        5, ge=1, description="Seconds uvicorn keeps an idle connection open after a response (the LB's must be longer)."
+    )
 
     @property
     def base_url(self) -> str:
