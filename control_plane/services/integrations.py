@@ -102,6 +102,8 @@ def open_access(integration: Integration, secrets: SecretBox) -> IntegrationAcce
         credential = secrets.open(integration.secret_ciphertext)
     except SecretDecryptionError as exc:
         raise InvalidRequest(str(exc), field="credential") from exc
+    if reason := credential_problem(credential):  # stored before the rule: a client error, never a retry
+        raise InvalidRequest(reason, field="credential")
     return IntegrationAccess(
         integration_id=str(integration.id),
         company_id=str(integration.company_id),

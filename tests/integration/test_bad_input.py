@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -11,8 +12,10 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.models import FieldMapping, ImportJob, Integration
+from control_plane.domain.errors import PermanentJobFailure
+from control_plane.services.import_inputs import load_inputs
 from control_plane.settings import Settings
-from tests.conftest import Tenants
+from tests.conftest import Tenants, secret_box
 
 IMPORTS = "/api/v1/imports"
 STORED: tuple[type[Any], ...] = (ImportJob, Integration, FieldMapping)
@@ -344,3 +347,24 @@ async def test_headers_over_the_limit_are_a_431_problem(
     response = await client.post(IMPORTS, json=payload, headers={**tenants.acme.auth, **padding})
     _assert_problem(response, 431, "headers")
     assert await _job_count(sessions) == 0
+
+
+async def test_a_stored_credential_no_header_can_carry_is_a_422_at_preview_and_fails_jobs_at_once(
+    client: AsyncTestClient, tenants: Tenants, sessions: async_sessionmaker[AsyncSession], migrated: Settings
+) -> None:
+    """Stored before the rule: the preview names the credential, a job fails permanently instead of retrying."""
+    async with sessions() as session:
+        integration = await session.get(Integration, tenants.acme.integration_id)
+        assert integration is not None
+        integration.secret_ciphertext = secret_box(migrated).seal("café-key")
+        await session.commit()
+    path = f"{INTEGRATIONS}/{tenants.acme.integration_id}/mapping-preview"
+    _assert_problem(await client.post(path, json={}, headers=tenants.acme.auth), 422, "credential")
+    submitted = await client.post(
+        IMPORTS, json={"integration_id": str(tenants.acme.integration_id)}, headers=tenants.acme.auth
+    )
+    async with sessions() as session:
+        job = await session.get(ImportJob, uuid.UUID(submitted.json()["job"]["id"]))
+        assert job is not None
+        with pytest.raises(PermanentJobFailure, match="visible ASCII"):
+            await load_inputs(session, job, secret_box(migrated))
