@@ -7,7 +7,6 @@ refuses the request with a 422 naming the field.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 NUL = "\x00"
@@ -23,26 +22,27 @@ def json_path(parts: tuple[PathPart, ...]) -> str:
 
 
 def nul_path(value: Any) -> str | None:
-    """The path of the first key or string holding a NUL, or None (iterative: no recursion on deep values)."""
-    for parts, text in _strings(value):
-        if NUL in text:
-            return json_path(parts)
-    return None
+    """The path of a key or string holding a NUL, or None (iterative: no recursion on deep values).
 
-
-def _strings(value: Any) -> Iterator[tuple[tuple[PathPart, ...], str]]:
-    """Every string in a decoded JSON value with its path; a key is reported at the path it names."""
+    Strings are checked where they sit; only containers wait on the stack with their path.
+    """
     pending: list[tuple[tuple[PathPart, ...], Any]] = [((), value)]
     while pending:
         parts, item = pending.pop()
         if isinstance(item, str):
-            yield parts, item
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                yield (*parts, printable(str(key))), str(key)
-                pending.append(((*parts, printable(str(key))), child))
-        elif isinstance(item, list):
-            pending.extend(((*parts, index), child) for index, child in enumerate(item))
+            if NUL in item:
+                return json_path(parts)
+            continue
+        children = item.items() if isinstance(item, dict) else enumerate(item) if isinstance(item, list) else ()
+        for key, child in children:
+            if isinstance(key, str) and NUL in key:
+                return json_path((*parts, printable(key)))
+            if isinstance(child, str):
+                if NUL in child:
+                    return json_path((*parts, key))
+            elif isinstance(child, dict | list):
+                pending.append(((*parts, key), child))
+    return None
 
 
 def printable(text: str) -> str:
