@@ -24,6 +24,8 @@ from control_plane.api.dependencies import (
     provide_settings,
 )
 from control_plane.api.headers import add_security_headers
+from control_plane.api.json_body import CheckedRequest
+from control_plane.api.parameters import check_parameters
 from control_plane.api.problem_docs import document_problems
 from control_plane.api.problems import EXCEPTION_HANDLERS, PROBLEM_DETAILS
 from control_plane.api.request_db import CloseRequestDatabase
@@ -106,6 +108,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "admission": Provide(provide_admission, sync_to_thread=False),
         },
         guards=[authorize],  # every route declares its access in opt; undeclared routes are refused
+        request_class=CheckedRequest,  # JSON bodies: media type, UTF-8, depth and NUL checked (api.json_body)
+        before_request=check_parameters,  # oversized headers 431; NUL in a query parameter or header 422
         # outermost first: the logged duration includes handing the request's database connection back
         middleware=[LogRequestDuration(), CloseRequestDatabase()],  # the connection goes back, errors included
         before_send=[add_security_headers],

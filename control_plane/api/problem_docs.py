@@ -17,7 +17,7 @@ from litestar.openapi import ResponseSpec
 from litestar.routes import HTTPRoute
 
 from control_plane.api.access import declared_access
-from control_plane.api.problems import PROBLEM_MEDIA_TYPE
+from control_plane.api.problems import BODY_PARAMETER, PROBLEM_MEDIA_TYPE
 from control_plane.domain.principals import Access
 
 
@@ -44,13 +44,17 @@ _WHY: dict[int, str] = {
     403: "The credential's role may not use this operation (a viewer may not change anything).",
     404: "No such resource for this caller (another company's resource is a 404 too).",
     409: "The resource's state does not allow this, or a storage quota is full.",
+    415: "The body is not declared `application/json` (UTF-8); `errors` names `Content-Type`.",
     422: "The request decodes but our rules reject it (e.g. an unknown integration, an invalid mapping).",
+    431: "The request's headers are larger than the API accepts (16 KiB in all by default).",
     429: "The company's rate limit or a concurrency cap is spent; retry after `Retry-After` seconds.",
     500: "An unexpected error; it has been logged and nothing about it is disclosed.",
     503: "A dependency is unavailable or the queue sheds load; retry after `Retry-After` seconds.",
 }
-_PUBLIC = (400, 500)
-_AUTHENTICATED = tuple(_WHY)
+_PUBLIC = (400, 431, 500)
+_WITH_BODY = (415,)
+"""Only an operation that takes a JSON body answers these."""
+_AUTHENTICATED = tuple(status for status in _WHY if status not in _WITH_BODY)
 
 
 def _spec(status: int) -> ResponseSpec:
@@ -70,4 +74,6 @@ def document_problems(app: Litestar) -> None:
         for handler in route.route_handlers:
             if isinstance(handler, HTTPRouteHandler):
                 statuses = _PUBLIC if declared_access(handler) in (Access.PUBLIC, None) else _AUTHENTICATED
+                if BODY_PARAMETER in handler.parsed_fn_signature.parameters:
+                    statuses = (*statuses, *_WITH_BODY)
                 handler.responses = {**{s: PROBLEM_RESPONSES[s] for s in statuses}, **(handler.responses or {})}

@@ -20,7 +20,9 @@ _SHOPIFY_VERSION = re.compile(r"^20\d\d-(01|04|07|10)$")
 
 
 def shopify_settings_problem(account_settings: Mapping[str, Any]) -> tuple[str, str] | None:
-    """What is wrong with a Shopify integration's API choice, as (field, message); None when it is usable."""
+    """What is wrong with a Shopify integration's settings (shop, API), as (field, message); None when usable."""
+    if "shop" in account_settings and (problem := shop_problem(account_settings["shop"])):
+        return "shop", problem
     api = account_settings.get("api", "graphql")
     if api not in SHOPIFY_APIS:
         return "api", f"account_settings.api must be one of {', '.join(SHOPIFY_APIS)}"
@@ -30,4 +32,34 @@ def shopify_settings_problem(account_settings: Mapping[str, Any]) -> tuple[str, 
             "api_version",
             "account_settings.api_version must be a Shopify release such as 2026-10 (YYYY-01/04/07/10)",
         )
+    return None
+
+
+_SHOP_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,98}[a-z0-9]")
+"""A ``*.myshopify.com`` subdomain by Shopify's rules: lower-case letters, digits and inner hyphens."""
+_NUMBER_LIKE = re.compile(r"[0-9]+|0x[0-9a-f]+")
+"""Names a resolver may read as an address (``2130706433``, ``0x7f000001`` are 127.0.0.1)."""
+_RESERVED_SHOP_NAMES = frozenset({"localhost"})
+
+
+def shop_problem(shop: object) -> str | None:
+    """What is wrong with ``account_settings.shop``; None when it names a shop Shopify could have."""
+    if not isinstance(shop, str) or not _SHOP_NAME.fullmatch(shop):
+        return (
+            "account_settings.shop must be the shop's myshopify.com name: 2 to 100 lower-case letters, "
+            "digits and inner hyphens"
+        )
+    if _NUMBER_LIKE.fullmatch(shop) or shop in _RESERVED_SHOP_NAMES:
+        return "account_settings.shop must be a shop's name, not a number or a host name"
+    return None
+
+
+_HEADER_TOKEN = re.compile(r"[\x21-\x7e]+")
+"""Visible ASCII: what every client library sends as an HTTP header value unchanged."""
+
+
+def credential_problem(credential: str) -> str | None:
+    """Why a provider credential could never be sent, or None: it travels as an HTTP header value."""
+    if not _HEADER_TOKEN.fullmatch(credential):
+        return "the credential must be visible ASCII characters only (it is sent as an HTTP header value)"
     return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,11 +13,9 @@ from control_plane.db.models import Integration
 from control_plane.db.repositories import CompanyRepository, IntegrationRepository
 from control_plane.domain.errors import InvalidRequest, NotFound, PermissionDenied
 from control_plane.domain.principals import Principal
-from control_plane.domain.providers import Provider, shopify_settings_problem
+from control_plane.domain.providers import Provider, credential_problem, shop_problem, shopify_settings_problem
 from control_plane.integrations.providers.base import IntegrationAccess
 from control_plane.integrations.secrets import SecretBox, SecretDecryptionError
-
-SHOP_HANDLE = re.compile(r"^[a-z0-9][a-z0-9-]{0,98}[a-z0-9]$")
 
 
 @dataclass(frozen=True)
@@ -37,9 +34,11 @@ def provider_base_url(provider: Provider, account_settings: dict[str, Any], roas
     """Where a provider account lives, derived from the account, never from free text."""
     if provider is Provider.ROASTIFY:
         return roastify_base_url
-    shop = str(account_settings.get("shop", ""))
-    if not SHOP_HANDLE.match(shop):
-        raise InvalidRequest("a Shopify integration needs account_settings.shop, the shop handle", field="shop")
+    shop = account_settings.get("shop")
+    if shop is None:
+        raise InvalidRequest("a Shopify integration needs account_settings.shop, the shop's name", field="shop")
+    if problem := shop_problem(shop):
+        raise InvalidRequest(problem, field="shop")
     return f"https://{shop}.myshopify.com"
 
 
@@ -61,6 +60,8 @@ class IntegrationService:
             raise InvalidRequest("no company has this id", field="company_id")
         if new.provider is Provider.SHOPIFY and (problem := shopify_settings_problem(new.account_settings)):
             raise InvalidRequest(problem[1], field=problem[0])
+        if reason := credential_problem(new.credential):
+            raise InvalidRequest(reason, field="credential")
         base_url = new.base_url
         if base_url is None:
             base_url = provider_base_url(new.provider, new.account_settings, self._roastify_base_url)
@@ -101,6 +102,8 @@ def open_access(integration: Integration, secrets: SecretBox) -> IntegrationAcce
         credential = secrets.open(integration.secret_ciphertext)
     except SecretDecryptionError as exc:
         raise InvalidRequest(str(exc), field="credential") from exc
+    if reason := credential_problem(credential):  # stored before the rule: a client error, never a retry
+        raise InvalidRequest(reason, field="credential")
     return IntegrationAccess(
         integration_id=str(integration.id),
         company_id=str(integration.company_id),

@@ -22,6 +22,15 @@ class ApiSettings(Section):
     default_page_size: int = Field(50, ge=1, description="Page size when `limit` is not given.")
     max_page_size: int = Field(200, ge=1, description="Largest accepted `limit`.")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted request body.")
+    max_json_depth: int = Field(
+        32, ge=2, le=256, description="Deepest nesting of arrays and objects a JSON body may have (400 beyond)."
+    )
+    max_header_bytes: int = Field(
+        16_384, ge=4096, description="Largest request line and headers uvicorn buffers (h11); larger is a 400."
+    )
+    keep_alive_timeout_s: int = Field(
+        5, ge=1, description="Seconds uvicorn keeps an idle connection open after a response (the LB's must be longer)."
+    )
 
     @property
     def base_url(self) -> str:

@@ -16,6 +16,7 @@ import sys
 
 import redis
 
+from control_plane.settings import ApiSettings
 from harness.settings import HarnessSettings
 from harness.stack import redis_server
 from harness.stack.paths import StackPaths
@@ -51,14 +52,21 @@ def check_importable(module: str) -> None:
         raise StackError(f"{module} does not import yet:\n{detail}")
 
 
-def _launch_api(settings: HarnessSettings, paths: StackPaths) -> subprocess.Popen[bytes]:
-    check_importable(API_MODULE)
-    argv = [
+def api_argv(api: ApiSettings, *, host: str, port: int, workers: int) -> list[str]:
+    """The API's uvicorn command line, with the server's limits (the container's entry point sets the same)."""
+    return [
         sys.executable,
         *("-m", "uvicorn", f"{API_MODULE}:create_app", "--factory"),
-        *("--host", settings.api.host, "--port", str(settings.api.port)),
-        *("--workers", str(settings.api.workers)),
+        *("--host", host, "--port", str(port), "--workers", str(workers)),
+        # h11, not httptools: only h11 bounds the bytes of a request's line and headers
+        *("--http", "h11", "--h11-max-incomplete-event-size", str(api.max_header_bytes)),
+        *("--timeout-keep-alive", str(api.keep_alive_timeout_s)),
     ]
+
+
+def _launch_api(settings: HarnessSettings, paths: StackPaths) -> subprocess.Popen[bytes]:
+    check_importable(API_MODULE)
+    argv = api_argv(settings.api, host=settings.api.host, port=settings.api.port, workers=settings.api.workers)
     return spawn(paths, API, argv, env=_env())
 
 

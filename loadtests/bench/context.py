@@ -58,8 +58,8 @@ class BenchContext:
         return self._sessions
 
     def shop_name(self, purpose: str) -> str:
-        """A shop handle unique to this run, so counters and caches of earlier runs do not mix in."""
-        return f"bench-{purpose}-{self.run_id}"
+        """A shop name unique to this run (lower case, as Shopify names shops), so earlier runs do not mix in."""
+        return f"bench-{purpose}-{self.run_id.lower()}"
 
     async def __aenter__(self) -> BenchContext:
         await create_database(self.settings.database)

@@ -69,7 +69,7 @@ def plan_jobs(mix: SizeMix, jobs: int, seed: int, run_id: str) -> list[JobSpec]:
     for index in range(jobs):
         products = mix.products(rng)
         tier = rng.choices(TIERS, weights=mix.tier_weights)[0]
-        specs.append(JobSpec(index, tier, products, shop=f"load-{run_id}-{index:05d}"))
+        specs.append(JobSpec(index, tier, products, shop=f"load-{run_id.lower()}-{index:05d}"))
     return specs
 
 

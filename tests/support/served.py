@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ import httpx
 import jwt
 
 from control_plane.settings import Settings
+from harness.stack.apps import api_argv
 from harness.stack.dashboard import health_url, streamlit_argv
 from tests.support.workers import ROOT
 
@@ -98,9 +98,9 @@ class Served:
 
 
 def serve_api(settings: Settings, **env: str) -> Served:
+    """The API as the stack serves it (the same uvicorn options), one process on a free port."""
     port = free_port()
-    argv = [sys.executable, "-m", "uvicorn", "control_plane.api.app:create_app", "--factory"]
-    argv += ["--host", "127.0.0.1", "--port", str(port)]
+    argv = api_argv(settings.api, host="127.0.0.1", port=port, workers=1)
     return Served("api", argv, session_env(settings, **env), port, "/health/live")
 
 

@@ -9,6 +9,7 @@ resource "aws_lb" "this" {
   security_groups            = [aws_security_group.alb.id]
   subnets                    = var.public_subnet_ids
   drop_invalid_header_fields = true
+  idle_timeout               = 60 # the API's keep-alive (ICP_API_KEEP_ALIVE_TIMEOUT_S, 65 s) must outlast it
   enable_deletion_protection = var.deletion_protection
   tags                       = local.tags
 
