@@ -17,11 +17,14 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from control_plane.logging import REQUEST_EVENT
 
-log = structlog.get_logger("control_plane.api.requests")
+LOGGER_NAME = "control_plane.api.requests"
 
 
 class LogRequestDuration(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
+
+    def __init__(self, logger: structlog.typing.FilteringBoundLogger | None = None) -> None:
+        self._log = logger or structlog.get_logger(LOGGER_NAME)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         started = time.perf_counter()
@@ -36,7 +39,7 @@ class LogRequestDuration(ASGIMiddleware):
         try:
             await next_app(scope, receive, send_and_note)
         finally:
-            log.info(
+            self._log.info(
                 REQUEST_EVENT,
                 method=scope.get("method"),
                 route=scope.get("path_template") or scope.get("path"),

@@ -27,10 +27,12 @@ async def one(job_id: FromPath[uuid.UUID]) -> dict[str, str]:
 
 
 def requests_logged(*calls: tuple[str, str]) -> list[dict[str, object]]:
-    app = Litestar(route_handlers=[submit, one], middleware=[LogRequestDuration()])
-    with structlog.testing.capture_logs() as logs, TestClient(app) as client:
-        for method, path in calls:
-            client.request(method, path)
+    # A logger of the test's own: capture_logs cannot see loggers cached by earlier tests.
+    with structlog.testing.capture_logs() as logs:
+        app = Litestar(route_handlers=[submit, one], middleware=[LogRequestDuration(structlog.get_logger("t"))])
+        with TestClient(app) as client:
+            for method, path in calls:
+                client.request(method, path)
     return [line for line in logs if line["event"] == REQUEST_EVENT]
 
 
