@@ -180,9 +180,7 @@ class ImportService:
             )
         data = {"defer_s": int(defer_by.total_seconds())} if defer_by else None
         queued = EventRecord("queued", self._actor.subject, JobStatus.PENDING, JobStatus.QUEUED, note, data)
-        moved = await self._submissions.move(
-            job.id, allowed_from=[JobStatus.PENDING], to=JobStatus.QUEUED, event=queued, queued_at=datetime.now(UTC)
-        )
+        moved = await self._submissions.mark_queued(job.id, queued_at=datetime.now(UTC), event=queued)
         job = moved or job
         return Filing(job, enqueued=True, message=f"the job is queued; {note}" if note else "the job is queued")
 

@@ -217,9 +217,7 @@ class Reconciler:
             message="the job was never queued (or the queue lost it); it is queued now",
             data={"queue": outcome, "found": state.as_dict()},
         )
-        moved = await self._submissions.move(
-            job.id, allowed_from=[JobStatus.PENDING], to=JobStatus.QUEUED, event=enqueued, queued_at=now
-        )
+        moved = await self._submissions.mark_queued(job.id, queued_at=now, event=enqueued)
         return moved is not None  # None: claimed or cancelled meanwhile; a worker will skip the queue entry
 
     async def _lost(self, candidates: _Candidates, now: datetime) -> AsyncGenerator[tuple[ImportJob, QueueState]]:

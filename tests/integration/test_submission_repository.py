@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,6 +34,7 @@ def _values(vendor: Vendor, key: str | None = None) -> dict[str, object]:
         "status": JobStatus.PENDING,
         "options": {"include_images": True},
         "checkpoint": {},
+        "max_attempts": 4,
         "correlation_id": str(job_id),
         "idempotency_key": key,
         "request_fingerprint": "f" * 64,
@@ -63,9 +65,9 @@ async def test_a_move_writes_its_event_and_a_refused_move_writes_none(
     async with sessions() as session:
         repository = SubmissionRepository(session)
         job = await repository.add(_values(tenants.acme), EventRecord("created", "test"))
-        moved = await repository.move(job.id, allowed_from=[JobStatus.PENDING], to=JobStatus.QUEUED, event=QUEUED)
+        moved = await repository.mark_queued(job.id, queued_at=datetime.now(UTC), event=QUEUED)
         assert moved is not None and moved.status is JobStatus.QUEUED
-        again = await repository.move(job.id, allowed_from=[JobStatus.PENDING], to=JobStatus.QUEUED, event=QUEUED)
+        again = await repository.mark_queued(job.id, queued_at=datetime.now(UTC), event=QUEUED)
         assert again is None, "a job no longer PENDING is not moved"
         await session.commit()
         assert await _events(session, job.id) == [("created", None, {}), ("queued", "note", {"defer_s": 3})]
