@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.db.models import ImportJob, JobEvent
-from control_plane.db.repositories import CompanyRepository, IntegrationRepository, JobRepository
+from control_plane.db.models import ImportJob, Integration, JobEvent
+from control_plane.db.repositories import JobRepository
 from control_plane.db.repositories.jobs import JobFilter
+from control_plane.db.repositories.submissions import EventRecord, SubmissionContext, SubmissionRepository
 from control_plane.domain.backpressure import Decision, Outcome
 from control_plane.domain.errors import (
     AdmissionRejected,
@@ -32,7 +33,7 @@ from control_plane.domain.errors import (
 from control_plane.domain.idempotency import request_fingerprint
 from control_plane.domain.jobs import JobStatus, ensure_transition, is_cancellable, is_retryable
 from control_plane.domain.pagination import Keyset, decode_cursor, encode_cursor
-from control_plane.domain.principals import Principal
+from control_plane.domain.principals import Principal, Tier
 from control_plane.domain.queueing import queue_entry
 from control_plane.services.limits import check_import_quota
 from control_plane.services.ports import Admitter, WorkQueue
@@ -75,6 +76,7 @@ class ImportService:
     def __init__(self, session: AsyncSession, *, actor: Principal) -> None:
         self._session = session
         self._jobs = JobRepository(session)
+        self._submissions = SubmissionRepository(session)
         self._actor = actor
 
     async def submit(
@@ -88,63 +90,62 @@ class ImportService:
         """Write the PENDING job (not yet committed) or return the one this key created.
 
         A replay is returned whatever the queue's health; a new job first passes ``admission``,
-        which may refuse it (nothing is written) before anything is stored.
+        which may refuse it (nothing is written) before anything is stored. The facts it is
+        decided on are read in one query.
         """
         fingerprint = request_fingerprint({"integration_id": str(request.integration_id), "options": request.options})
-        integration = await IntegrationRepository(self._session).get(
-            request.integration_id, company_scope=self._actor.company_scope()
+        context = await self._submissions.context(
+            request.integration_id, company_scope=self._actor.company_scope(), idempotency_key=idempotency_key
         )
-        if integration is None:
+        if context is None:
             raise InvalidRequest("no integration with this id", field="integration_id")
+        integration = context.integration
         if not integration.enabled:
             raise InvalidRequest("this integration is disabled", field="integration_id")
-        if idempotency_key is not None:
-            existing = await self._replay(integration.company_id, idempotency_key, fingerprint)
-            if existing is not None:
-                return Submission(existing, created=False)
+        if context.replay is not None:
+            return Submission(_matching(context.replay, fingerprint), created=False)
+        decision = await self._admit(context, admission, limits)
+        values = _job_values(request, integration, context.tier, idempotency_key, fingerprint)
+        data: dict[str, Any] = {"options": request.options}
+        if decision is not None:
+            data["admission"] = decision.as_dict()
+        created = EventRecord("created", actor=self._actor.subject, to_status=JobStatus.PENDING, data=data)
+        return await self._add(values, created, decision)
+
+    async def _admit(
+        self, context: SubmissionContext, admission: Admitter | None, limits: LimitSettings | None
+    ) -> Decision | None:
+        """The company's caps, then the queue's admission: a refusal raises before anything is written."""
+        company_id, provider = context.integration.company_id, context.integration.provider
         if limits is not None:
-            await check_import_quota(self._session, integration.company_id, limits)
-        company = await CompanyRepository(self._session).get(integration.company_id)
-        assert company is not None  # integrations cascade with their company
-        decision = await admission.admit(company.tier, company.id, integration.provider) if admission else None
+            check_import_quota(
+                company_id, active_imports=context.active_imports, stored_bytes=context.stored_bytes, limits=limits
+            )
+        decision = await admission.admit(context.tier, company_id, provider) if admission else None
         if decision is not None and not decision.stored:
             raise AdmissionRejected(
                 decision.queue_tier.value, decision.reason, retry_after_s=decision.retry_after_s or 1
             )
-        job_id = uuid.uuid4()
-        job = ImportJob(
-            id=job_id,
-            company_id=integration.company_id,
-            integration_id=integration.id,
-            provider=integration.provider,
-            tier=company.tier,
-            status=JobStatus.PENDING,
-            options=request.options,
-            max_attempts=DEFAULT_MAX_ATTEMPTS,
-            correlation_id=request.correlation_id or str(job_id),
-            idempotency_key=idempotency_key,
-            request_fingerprint=fingerprint,
-        )
+        return decision
+
+    async def _add(self, values: dict[str, Any], created: EventRecord, decision: Decision | None) -> Submission:
+        """Store the job and its created event; with a key, a concurrent twin that won is returned instead.
+
+        Only a keyed insert can meet the unique constraint, so only it pays for a savepoint.
+        """
+        key = values["idempotency_key"]
+        if key is None:
+            return Submission(await self._submissions.add(values, created), created=True, decision=decision)
         try:
             async with self._session.begin_nested():
-                await self._jobs.add(job)
+                job = await self._submissions.add(values, created)
         except IntegrityError:
             # A concurrent request with the same key won the race: return its job.
-            winner = await self._replay(integration.company_id, idempotency_key or "", fingerprint)
+            winner = await self._jobs.get_by_idempotency_key(values["company_id"], key)
             if winner is None:
                 raise
-            return Submission(winner, created=False)
-        data: dict[str, Any] = {"options": request.options}
-        if decision is not None:
-            data["admission"] = decision.as_dict()
-        await self._event(job, "created", to_status=JobStatus.PENDING, data=data)
+            return Submission(_matching(winner, values["request_fingerprint"]), created=False)
         return Submission(job, created=True, decision=decision)
-
-    async def _replay(self, company_id: uuid.UUID, key: str, fingerprint: str) -> ImportJob | None:
-        existing = await self._jobs.get_by_idempotency_key(company_id, key)
-        if existing is not None and existing.request_fingerprint != fingerprint:
-            raise IdempotencyMismatch("this Idempotency-Key was used for a different request", field="Idempotency-Key")
-        return existing
 
     async def file_submission(self, submission: Submission, queue: WorkQueue) -> Filing:
         """Act on admission for a committed new job: hold it (paused), file it delayed, or file it now."""
@@ -177,15 +178,10 @@ class ImportService:
                     "it will be enqueued automatically when the queue recovers"
                 ),
             )
-        moved = await self._jobs.move(
-            job.id, allowed_from=[JobStatus.PENDING], to=JobStatus.QUEUED, queued_at=datetime.now(UTC)
-        )
-        if moved is not None:
-            data = {"defer_s": int(defer_by.total_seconds())} if defer_by else None
-            await self._event(
-                moved, "queued", from_status=JobStatus.PENDING, to_status=JobStatus.QUEUED, message=note, data=data
-            )
-            job = moved
+        data = {"defer_s": int(defer_by.total_seconds())} if defer_by else None
+        queued = EventRecord("queued", self._actor.subject, JobStatus.PENDING, JobStatus.QUEUED, note, data)
+        moved = await self._submissions.mark_queued(job.id, queued_at=datetime.now(UTC), event=queued)
+        job = moved or job
         return Filing(job, enqueued=True, message=f"the job is queued; {note}" if note else "the job is queued")
 
     async def get(self, job_id: uuid.UUID) -> ImportJob:
@@ -258,3 +254,31 @@ class ImportService:
             message=message,
             data=data,
         )
+
+
+def _matching(existing: ImportJob, fingerprint: str) -> ImportJob:
+    """The job an Idempotency-Key names, if it was made by the same request."""
+    if existing.request_fingerprint != fingerprint:
+        raise IdempotencyMismatch("this Idempotency-Key was used for a different request", field="Idempotency-Key")
+    return existing
+
+
+def _job_values(
+    request: ImportRequest, integration: Integration, tier: Tier, key: str | None, fingerprint: str
+) -> dict[str, Any]:
+    """The new PENDING job's columns."""
+    job_id = uuid.uuid4()
+    return {
+        "id": job_id,
+        "company_id": integration.company_id,
+        "integration_id": integration.id,
+        "provider": integration.provider,
+        "tier": tier,
+        "status": JobStatus.PENDING,
+        "options": request.options,
+        "checkpoint": {},
+        "max_attempts": DEFAULT_MAX_ATTEMPTS,
+        "correlation_id": request.correlation_id or str(job_id),
+        "idempotency_key": key,
+        "request_fingerprint": fingerprint,
+    }

@@ -11,9 +11,7 @@ import uuid
 
 import structlog
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.db.repositories.quotas import QuotaRepository
 from control_plane.domain.errors import DependencyUnavailable
 from control_plane.domain.limits import (
     RateLimitExceeded,
@@ -47,12 +45,12 @@ class ApiRateLimiter:
             raise RateLimitExceeded(decision.retry_after_s)
 
 
-async def check_import_quota(session: AsyncSession, company_id: uuid.UUID, limits: LimitSettings) -> None:
+def check_import_quota(company_id: uuid.UUID, *, active_imports: int, stored_bytes: int, limits: LimitSettings) -> None:
     """Refuse a new import when its company is at its active-import or storage cap.
 
-    Called by the import service after an idempotent replay was ruled out, so a
-    replay of an accepted job is answered whatever the company's load.
+    The import service calls it after an idempotent replay was ruled out, so a
+    replay of an accepted job is answered whatever the company's load; the
+    counts come from the submission's one read.
     """
-    quotas = QuotaRepository(session)
-    check_active_imports(company_id, await quotas.active_imports(company_id), limits.max_active_imports)
-    check_storage(company_id, await quotas.stored_bytes(company_id), limits.max_storage_bytes)
+    check_active_imports(company_id, active_imports, limits.max_active_imports)
+    check_storage(company_id, stored_bytes, limits.max_storage_bytes)

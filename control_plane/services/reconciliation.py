@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from control_plane.db.models import ImportJob
 from control_plane.db.repositories import JobRepository
 from control_plane.db.repositories.leases import LeaseRepository
+from control_plane.db.repositories.submissions import EventRecord, SubmissionRepository
 from control_plane.domain.errors import DependencyUnavailable
 from control_plane.domain.jobs import TERMINAL_STATUSES, JobStatus
 from control_plane.domain.pagination import Keyset
@@ -99,6 +100,7 @@ class Reconciler:
             raise ValueError("batch_size must be at least 1")
         self._session = session
         self._jobs = JobRepository(session)
+        self._submissions = SubmissionRepository(session)
         self._leases = LeaseRepository(session)
         self._queue = queue
         self._end_transaction = end_transaction
@@ -208,19 +210,16 @@ class Reconciler:
     async def _enqueue(self, job: ImportJob, state: QueueState, now: datetime) -> bool:
         """Queue first, then PENDING → QUEUED: a worker may claim from either state meanwhile."""
         outcome = await self._redis(self._queue.file(queue_entry(job)))
-        moved = await self._jobs.move(job.id, allowed_from=[JobStatus.PENDING], to=JobStatus.QUEUED, queued_at=now)
-        if moved is None:  # claimed or cancelled meanwhile; a worker will skip the queue entry
-            return False
-        await self._jobs.add_event(
-            job.id,
-            kind="reconcile.enqueued",
+        enqueued = EventRecord(
+            "reconcile.enqueued",
             actor=self._actor,
             from_status=JobStatus.PENDING,
             to_status=JobStatus.QUEUED,
             message="the job was never queued (or the queue lost it); it is queued now",
             data={"queue": outcome, "found": state.as_dict()},
         )
-        return True
+        moved = await self._submissions.mark_queued(job.id, queued_at=now, event=enqueued)
+        return moved is not None  # None: claimed or cancelled meanwhile; a worker will skip the queue entry
 
     async def _lost(self, candidates: _Candidates, now: datetime) -> AsyncGenerator[tuple[ImportJob, QueueState]]:
         """Every candidate older than the grace that the queue does not hold, page by page, oldest first."""

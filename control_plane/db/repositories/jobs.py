@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -79,24 +79,6 @@ class JobRepository:
         query = query.order_by(ImportJob.requested_at.desc(), ImportJob.id.desc()).limit(limit)
         result = await self._session.execute(query)
         return result.scalars().all()
-
-    async def move(
-        self, job_id: uuid.UUID, *, allowed_from: Iterable[JobStatus], to: JobStatus, **values: Any
-    ) -> ImportJob | None:
-        """Conditionally change status: the update happens only from an allowed state.
-
-        Returns the updated job, or None when another writer got there first
-        (e.g. a worker claimed the job before the API marked it QUEUED).
-        """
-        statement = (
-            sa.update(ImportJob)
-            .where(ImportJob.id == job_id, ImportJob.status.in_(list(allowed_from)))
-            .values(status=to, **values)
-            .returning(ImportJob)
-            .execution_options(synchronize_session="fetch")
-        )
-        result = await self._session.execute(statement)
-        return result.scalar_one_or_none()
 
     async def add_event(
         self,
