@@ -15,10 +15,12 @@ from control_plane.api.access import access, authorize
 from control_plane.api.dependencies import (
     provide_admission,
     provide_db_session,
+    provide_job_changes,
     provide_ops_state,
     provide_principal,
     provide_provider_clients,
     provide_queue,
+    provide_request_database,
     provide_secrets,
     provide_settings,
 )
@@ -95,6 +97,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         dependencies={
             "db_session": Provide(provide_db_session),
+            "request_database": Provide(provide_request_database, sync_to_thread=False),
+            "job_changes": Provide(provide_job_changes, sync_to_thread=False),
             "queue": Provide(provide_queue, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
