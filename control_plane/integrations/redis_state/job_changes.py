@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -24,9 +25,13 @@ from control_plane.integrations.redis_state._scripts import REDIS_ERRORS, text
 JOB_CHANGES_CHANNEL = "icp:jobs:changed"
 PUBLISH_TIMEOUT_S = 1.0
 """A status move waits at most this long for its announcement (the move is committed already)."""
-IDLE_READ_S = 5.0
+IDLE_READ_S = 0.25
+"""The subscriber's longest read: it checks for a stop this often (it is stopped by a flag, not cancelled
+mid-command, which could leave redis-py's connection half-open and the shutdown waiting on it)."""
+PING_AFTER_S = 5.0
 """The subscriber pings Redis after this long without a message, so a dropped connection is noticed."""
 RECONNECT_DELAY_S = 1.0
+STOP_WAIT_S = 3.0
 
 log = structlog.get_logger("control_plane.job_changes")
 
@@ -81,6 +86,7 @@ class JobChangeListener:
         self._channel = channel(queue_name)
         self._watches: defaultdict[uuid.UUID, set[JobWatch]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.subscribed = False
         """Whether announcements reach this process now (False while Redis is away)."""
 
@@ -88,11 +94,17 @@ class JobChangeListener:
         self._task = asyncio.create_task(self._listen(), name="job-change-listener")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Ask the subscriber to stop (within a read); cancel it only if it does not."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping.set()
+        done, _ = await asyncio.wait({task}, timeout=STOP_WAIT_S)
+        if not done:
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=STOP_WAIT_S)
+        if not done:
+            log.warning("job_change.listener_not_stopped")
 
     @contextlib.asynccontextmanager
     async def watch(self, job_id: uuid.UUID) -> AsyncIterator[JobWatch]:
@@ -122,23 +134,28 @@ class JobChangeListener:
                 watch.wake()
 
     async def _listen(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self._subscribed()
             except REDIS_ERRORS as exc:  # waiters time out and re-read meanwhile
-                self.subscribed = False
                 log.warning("job_change.listener_lost", error=str(exc) or type(exc).__name__)
-                await asyncio.sleep(RECONNECT_DELAY_S)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), RECONNECT_DELAY_S)
+            finally:
+                self.subscribed = False
 
     async def _subscribed(self) -> None:
         async with self._redis.pubsub() as pubsub:
             await pubsub.subscribe(self._channel)
             self.subscribed = True
-            while True:
+            last_heard = time.monotonic()
+            while not self._stopping.is_set():
                 message: dict[str, Any] | None = await pubsub.get_message(
                     ignore_subscribe_messages=True, timeout=IDLE_READ_S
                 )
-                if message is None:
-                    await pubsub.ping()
-                elif message.get("type") == "message":
-                    self.dispatch(message["data"])
+                if message is not None:
+                    last_heard = time.monotonic()
+                    if message.get("type") == "message":
+                        self.dispatch(message["data"])
+                elif time.monotonic() - last_heard > PING_AFTER_S:
+                    await pubsub.ping()  # its answer is the next message
