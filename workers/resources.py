@@ -28,6 +28,7 @@ from control_plane.integrations.images import (
 )
 from control_plane.integrations.providers import ProviderClients, create_http_client
 from control_plane.integrations.queue import RedisWorkQueue
+from control_plane.integrations.redis_state.job_changes import JobChangePublisher
 from control_plane.integrations.secrets import SecretBox
 from control_plane.logging import configure_logging
 from control_plane.services.image_ingest import ImageTools
@@ -114,7 +115,7 @@ async def open_resources(ctx: MutableMapping[str, Any], settings: Settings) -> N
     )
     ctx[RESOURCES_KEY] = WorkerResources(
         settings=settings,
-        sessions=create_session_factory(engine),
+        sessions=create_session_factory(engine, announce=JobChangePublisher(redis, settings.redis.queue_name).announce),
         redis=redis,
         worker_id=me,
         lease_ttl=timedelta(seconds=settings.worker.lease_ttl_s),

@@ -16,10 +16,12 @@ from control_plane.api.access import access, authorize
 from control_plane.api.dependencies import (
     provide_admission,
     provide_db_session,
+    provide_job_changes,
     provide_ops_state,
     provide_principal,
     provide_provider_clients,
     provide_queue,
+    provide_request_database,
     provide_secrets,
     provide_settings,
 )
@@ -43,6 +45,7 @@ from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.domain.principals import Access
 from control_plane.integrations.providers import ProviderClients, create_http_client
 from control_plane.integrations.queue import RedisWorkQueue, create_redis
+from control_plane.integrations.redis_state.job_changes import JobChangeListener, JobChangePublisher
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.integrations.secrets import SecretBox
 from control_plane.logging import configure_logging
@@ -69,8 +72,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         http = create_http_client(settings)
         app.state.settings = settings
         app.state.engine = engine
-        app.state.sessions = create_session_factory(engine)
+        publisher = JobChangePublisher(redis, settings.redis.queue_name)
+        app.state.sessions = create_session_factory(engine, announce=publisher.announce)
         app.state.redis = redis
+        app.state.job_changes = listener = JobChangeListener(redis, settings.redis.queue_name)
+        await listener.start()
         app.state.queue = RedisWorkQueue(redis, settings.redis.queue_name)
         app.state.ops_state = RedisOpsState(redis, settings.redis.queue_name)
         app.state.secrets = SecretBox(settings.provider.secrets_key.get_secret_value())
@@ -78,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            await listener.stop()
             await http.aclose()
             await redis.aclose()
             await engine.dispose()
@@ -99,6 +106,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         dependencies={
             "db_session": Provide(provide_db_session),
+            "request_database": Provide(provide_request_database, sync_to_thread=False),
+            "job_changes": Provide(provide_job_changes, sync_to_thread=False),
             "queue": Provide(provide_queue, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),

@@ -8,10 +8,11 @@ from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.api.access import authenticated
-from control_plane.api.request_db import request_session
+from control_plane.api.request_db import RequestDatabase, request_database, request_session
 from control_plane.domain.principals import Principal
 from control_plane.integrations.providers.base import ProviderClientFactory
 from control_plane.integrations.queue import RedisWorkQueue
+from control_plane.integrations.redis_state.job_changes import JobChangeListener
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.integrations.secrets import SecretBox
 from control_plane.services.admission import AdmissionService, admission_policy
@@ -24,6 +25,16 @@ async def provide_db_session(request: Request[object, object, State]) -> AsyncSe
     ``CloseRequestDatabase`` closes it after the request, so its connection is checked out once per request.
     """
     return await request_session(request)
+
+
+def provide_request_database(request: Request[object, object, State]) -> RequestDatabase:
+    """The request's database itself, for a handler that hands its connection back while it waits."""
+    return request_database(request)
+
+
+def provide_job_changes(state: State) -> JobChangeListener:
+    job_changes: JobChangeListener = state.job_changes
+    return job_changes
 
 
 def provide_queue(state: State) -> RedisWorkQueue:
@@ -63,6 +74,10 @@ def provide_principal(request: Request[object, object, State]) -> Principal:
 
 DbSession = NamedDependency[AsyncSession]
 """Handler parameter `db_session`: the request's session."""
+RequestDb = NamedDependency[RequestDatabase]
+"""Handler parameter `request_database`: the request's session, which a handler may close and reopen."""
+JobChanges = NamedDependency[JobChangeListener]
+"""Handler parameter `job_changes`: the process's subscriber to announced job status moves."""
 Queue = NamedDependency[RedisWorkQueue]
 """Handler parameter `queue`: the arq queue adapter."""
 Caller = NamedDependency[Principal]

@@ -41,7 +41,7 @@ class RequestDatabase:
         return self._session
 
     async def close(self) -> None:
-        """Roll back whatever was not committed and return the connection to the pool."""
+        """Roll back whatever was not committed and return the connection to the pool (the next use reopens)."""
         session, connection = self._session, self._connection
         self._session = self._connection = None
         try:
@@ -52,15 +52,20 @@ class RequestDatabase:
                 await connection.close()
 
 
-async def request_session(connection: ASGIConnection[Any, Any, Any, Any]) -> AsyncSession:
-    """The request's session (the same one for the guard, dependencies and the handler)."""
+def request_database(connection: ASGIConnection[Any, Any, Any, Any]) -> RequestDatabase:
+    """The request's database, not yet connected if nothing used it (a long-poll closes and reopens it)."""
     scope_state: dict[str, Any] = connection.scope["state"]
     database = scope_state.get(STATE_KEY)
     if database is None:
         state = connection.app.state
         database = scope_state[STATE_KEY] = RequestDatabase(state.engine, state.sessions)
-    session: AsyncSession = await database.session()
-    return session
+    assert isinstance(database, RequestDatabase)
+    return database
+
+
+async def request_session(connection: ASGIConnection[Any, Any, Any, Any]) -> AsyncSession:
+    """The request's session (the same one for the guard, dependencies and the handler)."""
+    return await request_database(connection).session()
 
 
 class CloseRequestDatabase(ASGIMiddleware):

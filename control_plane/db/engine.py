@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from control_plane.db.job_moves import Announce, AnnouncingSession
 from control_plane.settings import DatabaseSettings
 
 
@@ -38,6 +39,12 @@ def encode_json(value: Any) -> str:
     return _JSON.encode(value).decode()
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_session_factory(
+    engine: AsyncEngine, *, announce: Announce | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose commits announce the jobs they moved to ``announce`` (see :mod:`control_plane.db.job_moves`)."""
     # expire_on_commit=False: handlers read rows after committing them.
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
+        engine, class_=AnnouncingSession, expire_on_commit=False, autoflush=False, announce=announce
+    )
+    return sessions

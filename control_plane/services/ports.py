@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.domain.backpressure import Decision
 from control_plane.domain.principals import Tier
@@ -38,4 +41,28 @@ class WorkQueue(Protocol):
 class Admitter(Protocol):
     async def admit(self, client: Tier, company_id: uuid.UUID, provider: Provider) -> Decision:
         """Decide whether a new job of this company may be stored, and whether it is enqueued now."""
+        ...
+
+
+class JobWatch(Protocol):
+    async def changed(self, timeout_s: float) -> bool:
+        """Wait until the job is announced as moved (True) or ``timeout_s`` passes (False)."""
+        ...
+
+
+class JobChanges(Protocol):
+    """Announcements of committed status moves (hints only: a waiter re-reads the job either way)."""
+
+    def watch(self, job_id: uuid.UUID) -> AbstractAsyncContextManager[JobWatch]: ...
+
+
+class ReleasableSession(Protocol):
+    """A caller's database session that can hand its pooled connection back while the caller waits."""
+
+    async def session(self) -> AsyncSession:
+        """The open session, checking a connection out again if it was released."""
+        ...
+
+    async def close(self) -> None:
+        """Roll back and return the connection to the pool; the next :meth:`session` opens a new one."""
         ...

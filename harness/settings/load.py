@@ -22,9 +22,9 @@ class LoadSettings(Section):
     drain_timeout_s: int = Field(
         300, ge=0, le=3600, description="After locust stops, how long to wait for jobs still in flight."
     )
-    poll_interval_s: float = Field(5.0, gt=0, le=120, description="First pause before polling a job's status.")
+    poll_interval_s: float = Field(5.0, gt=0, le=120, description="First pause before retrying a failed status read.")
     poll_max_s: float = Field(
-        60.0, gt=0, le=600, description="Longest pause between polls: each pause is 1.5 times the previous one."
+        60.0, gt=0, le=600, description="Longest pause between failed status reads: each is 1.5 times the previous one."
     )
     sample_interval_s: float = Field(
         5.0, gt=0, le=60, description="How often queue depth, tier and states are sampled."

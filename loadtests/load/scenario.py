@@ -1,4 +1,8 @@
-"""What one simulated vendor does: submit its import with an idempotency key, then poll it to the end.
+"""What one simulated vendor does: submit its import with an idempotency key, then wait for it to end.
+
+The vendor waits with long-polls (``GET /api/v1/imports/{id}?wait=…&status=<last seen>``): each answers
+when the job moved or after ``WAIT_S``, so there is no poll loop.  A status read that fails is counted
+as a failure in locust's stats and retried after a pause that grows like a polling client's.
 
 Submit-to-terminal latency is fired as its own locust request type (``JOB``),
 so it lands in locust's statistics and CSV next to the HTTP calls.  Every
@@ -24,6 +28,9 @@ RETRYABLE_SUBMIT = frozenset({0, 429, 502, 503, 504})
 SMALL_LIMIT = 100
 SUBMIT_GIVE_UP_S = 600.0
 POLL_GROWTH = 1.5
+WAIT_S = 25
+"""How long one status read may wait for the job to move: well inside the client's network timeout."""
+WAIT_NAME = "GET /api/v1/imports/[id]?wait"
 BACKOFF_CAP_S = 30.0
 
 
@@ -75,17 +82,18 @@ class Vendor(FastHttpUser):
         started = time.time()
         job_id: str | None = None
         try:
-            job_id, error = self._submit(job)
-            if job_id is None:
+            accepted, error = self._submit(job)
+            if accepted is None:
                 self._finish(job, None, "NOT_ACCEPTED", started, error)
                 return
-            status = self._poll(job, job_id, started)
+            job_id = str(accepted["id"])
+            status = self._wait(job_id, job.key, str(accepted["status"]), started)
         except Exception as exc:  # a harness bug must never drop a job from the accounting silently
             self._finish(job, job_id, "HARNESS_ERROR", started, repr(exc))
             raise
         self._finish(job, job_id, status, started, None if status == "COMPLETED" else status)
 
-    def _submit(self, job: PlannedJob) -> tuple[str | None, str | None]:
+    def _submit(self, job: PlannedJob) -> tuple[dict[str, Any] | None, str | None]:
         """POST with the job's idempotency key, repeated on overload or lost connections (safe: same key)."""
         headers = {"Authorization": f"Bearer {job.key}", "Idempotency-Key": job.idempotency_key}
         body = {"integration_id": job.integration_id, "options": {}, "correlation_id": f"load-{job.index}"}
@@ -96,7 +104,8 @@ class Vendor(FastHttpUser):
                 "/api/v1/imports", json=body, headers=headers, name="POST /api/v1/imports", catch_response=True
             ) as response:
                 if response.status_code in (200, 202):
-                    return str(response.json()["job"]["id"]), None
+                    accepted: dict[str, Any] = response.json()["job"]
+                    return accepted, None
                 error = f"{response.status_code}: {(response.text or '')[:200]}"
                 if response.status_code not in RETRYABLE_SUBMIT or time.monotonic() > deadline:
                     response.failure(error)
@@ -105,22 +114,32 @@ class Vendor(FastHttpUser):
             attempt += 1
             gevent.sleep(backoff_s(attempt, response.headers))
 
-    def _poll(self, job: PlannedJob, job_id: str, started: float) -> str:
-        """GET the job until it is terminal; the pause grows from poll_interval_s to poll_max_s (like a client's)."""
+    def _wait(self, job_id: str, key: str, status: str, started: float) -> str:
+        """Long-poll the job on the last status seen until it is terminal; failed reads are retried after a pause.
+
+        The pause after a failure grows from poll_interval_s to poll_max_s (never under ``Retry-After``).
+        """
         plan = self.tracker.plan
         limit = started + plan.run_time_s
-        auth = {"Authorization": f"Bearer {job.key}"}
+        auth = {"Authorization": f"Bearer {key}"}
         pause = plan.poll_interval_s
         while time.time() < limit:
-            gevent.sleep(random.uniform(0.8, 1.2) * pause)
-            pause = min(pause * POLL_GROWTH, plan.poll_max_s)
             with self.client.get(
-                f"/api/v1/imports/{job_id}", headers=auth, name="GET /api/v1/imports/[id]", catch_response=True
+                f"/api/v1/imports/{job_id}?wait={WAIT_S}&status={status}",
+                headers=auth,
+                name=WAIT_NAME,
+                catch_response=True,
             ) as response:
-                if response.status_code != 200:
+                answered = response.status_code == 200
+                if answered:
+                    status = str(response.json()["status"])
+                else:
                     response.failure(f"{response.status_code}")
-                    continue
-                status = str(response.json()["status"])
+            if not answered:
+                gevent.sleep(max(_retry_after(response.headers), random.uniform(0.8, 1.2) * pause))
+                pause = min(pause * POLL_GROWTH, plan.poll_max_s)
+                continue
+            pause = plan.poll_interval_s
             if status in TERMINAL:
                 return status
         return "TIMED_OUT"
@@ -141,8 +160,11 @@ class Vendor(FastHttpUser):
 
 def backoff_s(attempt: int, headers: Any) -> float:
     """Exponential backoff with jitter, never shorter than the server's Retry-After."""
+    return max(_retry_after(headers), random.uniform(0.5, 1.5) * min(BACKOFF_CAP_S, 2.0**attempt))
+
+
+def _retry_after(headers: Any) -> float:
     try:
-        retry_after = float(headers.get("Retry-After", "0")) if headers is not None else 0.0
+        return float(headers.get("Retry-After", "0")) if headers is not None else 0.0
     except (TypeError, ValueError):
-        retry_after = 0.0
-    return max(retry_after, random.uniform(0.5, 1.5) * min(BACKOFF_CAP_S, 2.0**attempt))
+        return 0.0

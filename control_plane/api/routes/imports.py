@@ -14,14 +14,24 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from control_plane.api.access import access
-from control_plane.api.dependencies import Admission, AppSettings, Caller, DbSession, Queue
+from control_plane.api.dependencies import (
+    Admission,
+    AppSettings,
+    Caller,
+    DbSession,
+    JobChanges,
+    Queue,
+    RequestDb,
+)
 from control_plane.api.schemas import CreateImport, Event, EventList, Job, JobList, Submitted
 from control_plane.db.repositories.jobs import JobFilter
 from control_plane.domain.errors import AdmissionRejected, InvalidRequest
+from control_plane.domain.job_wait import MAX_JOB_WAIT_S, JobWait
 from control_plane.domain.jobs import JobStatus
 from control_plane.domain.principals import Access
 from control_plane.domain.providers import Provider
 from control_plane.services.imports import Filing, ImportRequest, ImportService
+from control_plane.services.job_wait import JobWaiter
 
 IdempotencyKey = Annotated[
     str | None,
@@ -104,9 +114,37 @@ class ImportController(Controller):
         page = await ImportService(db_session, actor=principal).list(filters, cursor=cursor, limit=page_size)
         return JobList(items=[Job.of(job) for job in page.items], next_cursor=page.next_cursor)
 
-    @get("/{job_id:uuid}", summary="One import job", opt=access(Access.TENANT_READ))
-    async def get_job(self, job_id: FromPath[uuid.UUID], principal: Caller, db_session: DbSession) -> Job:
-        return Job.of(await ImportService(db_session, actor=principal).get(job_id))
+    @get(
+        "/{job_id:uuid}",
+        summary="One import job, now or once it moved (long-poll)",
+        description=(
+            f"With `wait` (seconds, at most {MAX_JOB_WAIT_S}) the answer waits until the job is no longer in "
+            "`status` (without `status`: until it is terminal), or until the wait ends; it is `200` with the job "
+            "as it is either way. A condition that already holds answers at once."
+        ),
+        opt=access(Access.TENANT_READ),
+    )
+    async def get_job(
+        self,
+        job_id: FromPath[uuid.UUID],
+        principal: Caller,
+        request_database: RequestDb,
+        job_changes: JobChanges,
+        wait: Annotated[
+            int,
+            QueryParameter(
+                ge=0,
+                description=f"Seconds to wait for the job to move (0 answers now, ≤ {MAX_JOB_WAIT_S}).",
+                schema_extra={"maximum": MAX_JOB_WAIT_S},  # documented; refused above it as an invalid_request
+            ),
+        ] = 0,
+        status: Annotated[
+            JobStatus | None,
+            QueryParameter(description="With `wait`: answer once the job is no longer in this status (last seen)."),
+        ] = None,
+    ) -> Job:
+        waiter = JobWaiter(request_database, job_changes, actor=principal)
+        return Job.of(await waiter.get(job_id, JobWait(wait, leave=status)))
 
     @get("/{job_id:uuid}/events", summary="The job's timeline", opt=access(Access.TENANT_READ))
     async def job_events(self, job_id: FromPath[uuid.UUID], principal: Caller, db_session: DbSession) -> EventList:

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from control_plane.db.job_moves import note_moved
 from control_plane.db.models import ImportJob, JobEvent
 from control_plane.domain.jobs import JobStatus
 from control_plane.domain.pagination import Keyset
@@ -91,6 +92,9 @@ class JobRepository:
         message: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
+        """Append to the timeline; an event with a ``to_status`` records a status move, announced after commit."""
+        if to_status is not None:
+            note_moved(self._session, job_id)
         self._session.add(
             JobEvent(
                 job_id=job_id,
