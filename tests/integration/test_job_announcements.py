@@ -11,7 +11,7 @@ from control_plane.db.engine import create_session_factory
 from control_plane.db.models import ImportJob
 from control_plane.integrations.queue import create_redis
 from control_plane.integrations.redis_state.job_changes import JobChangePublisher
-from control_plane.services.imports import ImportService
+from control_plane.services.imports import ImportRequest, ImportService
 from control_plane.settings import RedisSettings
 from tests.conftest import OPERATOR, Tenants
 from tests.integration.conftest import submit
@@ -60,3 +60,20 @@ async def test_a_commit_announces_the_jobs_it_moved_and_a_rollback_none(
         await session.get(ImportJob, first)
         await session.commit()  # a commit that moved nothing announces nothing
     assert announced == [frozenset({second})]
+
+
+async def test_the_one_statement_moves_of_a_submission_are_announced_too(
+    sessions: async_sessionmaker[AsyncSession], tenants: Tenants
+) -> None:
+    """The job and its event written in one statement (the submit path) note the move like add_event does."""
+    announced: list[frozenset[uuid.UUID]] = []
+
+    async def record(job_ids: frozenset[uuid.UUID]) -> None:
+        announced.append(job_ids)
+
+    recording = create_session_factory(sessions.kw["bind"], announce=record)
+    async with recording() as session:
+        service = ImportService(session, actor=OPERATOR)
+        submission = await service.submit(ImportRequest(tenants.acme.integration_id), idempotency_key=None)
+        await session.commit()
+    assert announced == [frozenset({submission.job.id})]

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.dml import Insert, Update
 
+from control_plane.db.job_moves import note_moved
 from control_plane.db.models import Company, ImportJob, Integration, JobEvent, StorageUsage
 from control_plane.db.repositories.quotas import ACTIVE
 from control_plane.domain.jobs import JobStatus
@@ -91,6 +92,8 @@ class SubmissionRepository:
             "event_data": record.data or {},
         }
         job: ImportJob | None = (await self._session.execute(statement, params)).scalar_one_or_none()
+        if job is not None and record.to_status is not None:
+            note_moved(self._session, job.id)  # announced after the commit, like every other status move
         return job
 
 
