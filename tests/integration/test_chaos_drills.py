@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
@@ -48,6 +49,9 @@ class DrillWorkers:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._workers: dict[str, WorkerProcess] = {}
+        self._started: list[WorkerProcess] = []
+        self._restarting = threading.Lock()
+        """The drill and the restart policy may both bring a worker back, from different threads."""
 
     def start(self, count: int) -> None:
         for index in range(1, count + 1):
@@ -60,10 +64,17 @@ class DrillWorkers:
         self._workers[name].signal(signal.Signals(signum))
 
     def restart(self, name: str) -> None:
-        self._workers[name] = WorkerProcess(self._settings, name).start()
+        """Start ``name`` unless it already runs: a second process of one name would outlive the test."""
+        with self._restarting:
+            current = self._workers.get(name)
+            if current is not None and current.alive():
+                return
+            worker = WorkerProcess(self._settings, name).start()
+            self._workers[name] = worker
+            self._started.append(worker)
 
     def stop_all(self) -> None:
-        for worker in self._workers.values():
+        for worker in self._started:
             worker.stop()
 
 
