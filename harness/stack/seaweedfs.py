@@ -18,6 +18,7 @@ from typing import Any
 from botocore.config import Config  # type: ignore[import-untyped,unused-ignore]
 from botocore.session import get_session  # type: ignore[import-untyped,unused-ignore]
 
+from control_plane.settings import S3Settings
 from harness.settings import HarnessSettings
 from harness.stack.paths import StackPaths
 from harness.stack.process import StackError, spawn
@@ -43,9 +44,8 @@ def direct_endpoint(settings: HarnessSettings) -> str:
     return f"http://127.0.0.1:{settings.stack.s3_port}"
 
 
-def s3_client(settings: HarnessSettings, endpoint_url: str | None = None) -> Any:
-    """A synchronous botocore S3 client with short timeouts and no retries."""
-    s3 = settings.s3
+def s3_client(s3: S3Settings, endpoint_url: str | None = None, *, read_timeout_s: float = 3.0) -> Any:
+    """A synchronous botocore S3 client with short timeouts and no retries, for bucket-level chores."""
     return get_session().create_client(
         "s3",
         endpoint_url=endpoint_url or s3.endpoint_url,
@@ -54,7 +54,7 @@ def s3_client(settings: HarnessSettings, endpoint_url: str | None = None) -> Any
         aws_secret_access_key=s3.secret_access_key.get_secret_value(),
         config=Config(
             connect_timeout=1.0,
-            read_timeout=3.0,
+            read_timeout=read_timeout_s,
             retries={"max_attempts": 1},
             s3={"addressing_style": "path"},
         ),
@@ -116,7 +116,7 @@ class _Probe:
 
     def __call__(self) -> bool:
         if self._client is None:
-            self._client = s3_client(self._settings, direct_endpoint(self._settings))
+            self._client = s3_client(self._settings.s3, direct_endpoint(self._settings))
         return bucket_listable(self._client, self._settings.s3.bucket)
 
 

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
 from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.db.repositories.load_runs import LoadRunRepository
-from control_plane.integrations.images import s3_client_factory
 from control_plane.integrations.queue import create_redis
 from harness.settings import HarnessSettings
 from harness.stack import orchestrator
+from harness.stack.bucket_chores import delete_keys, list_keys
+from harness.stack.seaweedfs import s3_client
 
-DELETE_BATCH = 1000
+CHORE_TIMEOUT_S = 30.0
 TRUNCATE_ATTEMPTS = 10
 LOCK_TIMEOUT_MS = 2000
 """How long TRUNCATE waits for a lock before it gives up and tries again (an API request finishing)."""
@@ -72,17 +74,14 @@ async def _truncate(settings: HarnessSettings) -> list[str]:
 
 
 async def bucket_keys(settings: HarnessSettings) -> set[str]:
-    keys: set[str] = set()
-    async with s3_client_factory(settings.s3)() as client:
-        paginator = client.get_paginator("list_objects_v2")
-        async for page in paginator.paginate(Bucket=settings.s3.bucket):
-            keys.update(item["Key"] for item in page.get("Contents", []))
-    return keys
+    return set(await asyncio.to_thread(list_keys, _chore_client(settings), settings.s3.bucket))
 
 
 async def _empty_bucket(settings: HarnessSettings) -> None:
-    keys = sorted(await bucket_keys(settings))
-    async with s3_client_factory(settings.s3)() as client:
-        for start in range(0, len(keys), DELETE_BATCH):
-            batch = [{"Key": key} for key in keys[start : start + DELETE_BATCH]]
-            await client.delete_objects(Bucket=settings.s3.bucket, Delete={"Objects": batch, "Quiet": True})
+    client = _chore_client(settings)
+    keys = sorted(await asyncio.to_thread(list_keys, client, settings.s3.bucket))
+    await asyncio.to_thread(delete_keys, client, settings.s3.bucket, keys)
+
+
+def _chore_client(settings: HarnessSettings) -> Any:
+    return s3_client(settings.s3, read_timeout_s=CHORE_TIMEOUT_S)

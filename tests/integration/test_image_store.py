@@ -27,7 +27,7 @@ from harness.stack.toxiproxy import ToxiproxyClient
 @pytest.fixture
 async def store(settings: Settings) -> AsyncIterator[S3ImageStore]:
     factory = s3_client_factory(settings.s3, connect_timeout_s=1.0, read_timeout_s=3.0)
-    async with S3ImageStore(factory, settings.s3.bucket) as opened:
+    async with S3ImageStore(factory) as opened:
         yield opened
 
 
@@ -92,6 +92,6 @@ async def test_refused_credentials_are_not_retryable(settings: Settings) -> None
 
 
 async def test_a_closed_store_says_so() -> None:
-    store = S3ImageStore(s3_client_factory(S3Settings()), "icp-images")
+    store = S3ImageStore(s3_client_factory(S3Settings()))
     with pytest.raises(RuntimeError, match="not open"):
         await store.exists("originals/00/x.jpg")

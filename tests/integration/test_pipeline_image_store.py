@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from obstore.store import S3Store
 
 from control_plane.integrations.images import S3ImageStore
-from control_plane.integrations.images.storage import ObjectNotFound, s3_client_factory
+from control_plane.integrations.images.storage import ObjectNotFound, Operation, s3_client_factory
 from control_plane.services.image_ingest import put_image
 from control_plane.settings import Settings
 
@@ -18,12 +19,12 @@ class CountingStore(S3ImageStore):
     """The real store, recording the S3 operations it sends."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(s3_client_factory(settings.s3), settings.s3.bucket)
+        super().__init__(s3_client_factory(settings.s3))
         self.calls: list[str] = []
 
-    async def _call(self, operation: str, **params: Any) -> Any:
+    async def _call(self, operation: Operation, key: str, send: Callable[[S3Store], Awaitable[Any]]) -> Any:
         self.calls.append(operation)
-        return await super()._call(operation, **params)
+        return await super()._call(operation, key, send)
 
 
 @pytest.fixture

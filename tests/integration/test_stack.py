@@ -79,7 +79,7 @@ def test_redis_answers_through_its_proxy(stack_settings: HarnessSettings) -> Non
 
 
 def test_s3_bucket_is_listable_through_its_proxy(stack_settings: HarnessSettings) -> None:
-    client = seaweedfs.s3_client(stack_settings)
+    client = seaweedfs.s3_client(stack_settings.s3)
     try:
         response = client.list_objects_v2(Bucket=stack_settings.s3.bucket, MaxKeys=1)
     finally:

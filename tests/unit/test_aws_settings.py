@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from redis.asyncio import Connection, SSLConnection
 
-from control_plane.integrations.images.storage import _explicit_keys
+from control_plane.integrations.images.storage import s3_client_factory, store_config
 from control_plane.integrations.queue import create_redis
 from control_plane.settings import RedisSettings, S3Settings
 
 
-def test_local_settings_pass_the_static_keys() -> None:
-    keys = _explicit_keys(S3Settings(access_key_id="local-id", secret_access_key="local-secret"))
-    assert keys == {"aws_access_key_id": "local-id", "aws_secret_access_key": "local-secret"}
+def test_local_settings_pass_the_static_keys_and_path_style_addressing() -> None:
+    config = store_config(S3Settings(access_key_id="local-id", secret_access_key="local-secret"))
+    assert config["access_key_id"] == "local-id" and config["secret_access_key"] == "local-secret"
+    assert config["virtual_hosted_style_request"] is False
 
 
-def test_default_credentials_pass_no_keys_so_boto_finds_the_task_role() -> None:
-    assert _explicit_keys(S3Settings(use_default_credentials=True)) == {}
+def test_default_credentials_pass_no_keys_so_the_client_finds_the_task_role() -> None:
+    settings = S3Settings(use_default_credentials=True, endpoint_url="", region="eu-west-1")
+    assert store_config(settings) == {"region": "eu-west-1"}
+    assert s3_client_factory(settings)() is not None, "a client without keys is built; credentials come per request"
 
 
 def test_an_empty_endpoint_means_the_aws_endpoint() -> None:
