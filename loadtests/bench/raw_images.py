@@ -1,7 +1,7 @@
 """The raw baseline for image throughput: Pillow alone, on every core, over bytes already in memory.
 
 Decode, thumbnail into the pipeline's box and JPEG-encode with the pipeline's
-encoder settings (quality, optimise, progressive), with libjpeg's draft mode
+resampling and encoder settings, with libjpeg's draft mode
 (decode at 1/2, 1/4 or 1/8 scale) as any fast thumbnailer uses.  No download,
 no checks, no storage: what is left is the cost of the pixels themselves.
 """
@@ -21,7 +21,7 @@ from itertools import repeat
 import httpx
 from PIL import Image
 
-from control_plane.integrations.images.thumbnails import JPEG_QUALITY
+from control_plane.integrations.images.thumbnails import JPEG_OPTIONS, THUMBNAIL_REDUCING_GAP, THUMBNAIL_RESAMPLING
 
 DOWNLOADS_IN_FLIGHT = 8
 
@@ -44,10 +44,10 @@ def thumbnail_jpeg(data: bytes, box: tuple[int, int]) -> int:
     """Size of the JPEG thumbnail of ``data`` (the work itself is the point)."""
     with Image.open(io.BytesIO(data)) as image:
         image.draft("RGB", box)
-        image.thumbnail(box, Image.Resampling.LANCZOS)
+        image.thumbnail(box, THUMBNAIL_RESAMPLING, reducing_gap=THUMBNAIL_REDUCING_GAP)
         rgb = image if image.mode == "RGB" else image.convert("RGB")
         out = io.BytesIO()
-        rgb.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+        rgb.save(out, format="JPEG", **JPEG_OPTIONS)
     return out.tell()
 
 
