@@ -58,6 +58,8 @@ def parse_since(since: str, until: datetime) -> datetime:
         return until - parse_duration(since)
     except ValueError:
         pass
+    except OverflowError:  # a duration back past year 1 (or past timedelta's range): no such window
+        raise InvalidRequest("since: that duration reaches back before any time", field="since") from None
     try:
         moment = datetime.fromisoformat(since)
     except ValueError:
