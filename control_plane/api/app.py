@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from control_plane.api.access import access, authorize
+from control_plane.api.allow import list_every_method
 from control_plane.api.dependencies import (
     provide_admission,
     provide_db_session,
@@ -121,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=check_parameters,  # oversized headers 431; NUL in a query parameter or header 422
         # outermost first: the logged duration includes handing the request's database connection back
         middleware=[LogRequestDuration(), CloseRequestDatabase()],  # the connection goes back, errors included
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, list_every_method],  # OPTIONS lists every method of the path
         exception_handlers=EXCEPTION_HANDLERS,
         logging_config=KEEP_JSON_LOGS,
         plugins=[PROBLEM_DETAILS],  # problem documents for every mapped error (control_plane.api.problems)
