@@ -14,6 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from control_plane.api.access import access, authorize
 from control_plane.api.allow import list_every_method
+from control_plane.api.closed_structs import ClosedStructSchemas
 from control_plane.api.dependencies import (
     provide_admission,
     provide_db_session,
@@ -125,7 +126,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[add_security_headers, list_every_method],  # OPTIONS lists every method of the path
         exception_handlers=EXCEPTION_HANDLERS,
         logging_config=KEEP_JSON_LOGS,
-        plugins=[PROBLEM_DETAILS],  # problem documents for every mapped error (control_plane.api.problems)
+        # problem documents for every mapped error (control_plane.api.problems); closed bodies in the schema
+        plugins=[PROBLEM_DETAILS, ClosedStructSchemas()],
         request_max_body_size=settings.api.max_body_bytes,
         cors_config=CORSConfig(allow_origins=[]),
         debug=settings.api.debug,

@@ -10,21 +10,51 @@
 
 Runs as the app's ``before_request`` hook: after the access guard, before any handler
 parameter is resolved.
+
+:data:`PageLimit` is every listing's ``limit``, documented with its bound; :data:`SINCE_FORMS`
+the two forms a ``since`` window start takes.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request
+from litestar.params import QueryParameter
 
 from control_plane.api.problems import Problem
 from control_plane.domain.errors import InvalidRequest
+from control_plane.domain.limits import MAX_PAGE_SIZE
+from control_plane.domain.slo import DURATION_PATTERN
 from control_plane.domain.stored_text import NUL, printable
 from control_plane.settings import Settings
 
 _NUL_BYTE = NUL.encode()
 HEADERS_TOO_LARGE = 431
+
+PageLimit = Annotated[
+    int | None,
+    QueryParameter(
+        ge=1,
+        description=f"Page size, at most {MAX_PAGE_SIZE} (or the lower `ICP_API_MAX_PAGE_SIZE` a deployment sets).",
+        schema_extra={"maximum": MAX_PAGE_SIZE},  # documented; above the configured cap a 422 invalid_request
+    ),
+]
+
+SINCE_FORMS: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": DURATION_PATTERN, "description": "A positive duration back from now."},
+        {"type": "string", "format": "date-time", "description": "An ISO 8601 time (UTC when it has no offset)."},
+    ]
+}
+"""The OpenAPI ``schema_extra`` of a ``since`` parameter (``services.ops_read.parse_since`` reads it)."""
+
+
+def page_size(limit: int | None, settings: Settings) -> int:
+    """The page size asked for (422 above the configured cap), or the default."""
+    if limit is not None and limit > settings.api.max_page_size:
+        raise InvalidRequest(f"limit may be at most {settings.api.max_page_size}", field="limit")
+    return limit or settings.api.default_page_size
 
 
 async def check_parameters(request: Request[Any, Any, Any]) -> None:

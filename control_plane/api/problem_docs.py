@@ -44,26 +44,35 @@ _WHY: dict[int, str] = {
     403: "The credential's role may not use this operation (a viewer may not change anything).",
     404: "No such resource for this caller (another company's resource is a 404 too).",
     409: "The resource's state does not allow this, or a storage quota is full.",
+    413: "The body is larger than the API accepts (1 MiB by default).",
     415: "The body is not declared `application/json` (UTF-8); `errors` names `Content-Type`.",
     422: "The request decodes but our rules reject it (e.g. an unknown integration, an invalid mapping).",
     431: "The request's headers are larger than the API accepts (16 KiB in all by default).",
     429: "The company's rate limit or a concurrency cap is spent; retry after `Retry-After` seconds.",
     500: "An unexpected error; it has been logged and nothing about it is disclosed.",
-    503: "A dependency is unavailable or the queue sheds load; retry after `Retry-After` seconds.",
+    502: "The provider could not be read (`provider_error`); the detail names its answer.",
+    503: (
+        "A dependency is unavailable (`dependency_unavailable`), every database connection is in use "
+        "(`database_busy`) or the queue sheds load; retry after `Retry-After` seconds."
+    ),
 }
-_PUBLIC = (400, 431, 500)
-_WITH_BODY = (415,)
+_PUBLIC = (400, 422, 431, 500)
+"""A NUL in a header or query parameter is a 422 on every route, public ones too."""
+_WITH_BODY = (413, 415)
 """Only an operation that takes a JSON body answers these."""
-_AUTHENTICATED = tuple(status for status in _WHY if status not in _WITH_BODY)
+_OWN = (502,)
+"""Only the operations that declare them (``responses={502: problem_response(502)}``) answer these."""
+_AUTHENTICATED = tuple(status for status in _WHY if status not in (*_WITH_BODY, *_OWN))
 
 
-def _spec(status: int) -> ResponseSpec:
+def problem_response(status: int) -> ResponseSpec:
+    """The problem document answered with ``status``, for a handler's own ``responses=``."""
     return ResponseSpec(
         data_container=Problem, media_type=PROBLEM_MEDIA_TYPE, description=_WHY[status], generate_examples=False
     )
 
 
-PROBLEM_RESPONSES: dict[int, ResponseSpec] = {status: _spec(status) for status in _WHY}
+PROBLEM_RESPONSES: dict[int, ResponseSpec] = {status: problem_response(status) for status in _WHY}
 
 
 def document_problems(app: Litestar) -> None:

@@ -14,6 +14,9 @@ from control_plane.domain.errors import DomainError
 from control_plane.domain.principals import Principal
 from control_plane.domain.ratelimit import BucketSpec, bucket_key, credential_fingerprint
 
+MAX_PAGE_SIZE = 200
+"""The largest page a listing serves: the OpenAPI bound of every ``limit``; ``ICP_API_MAX_PAGE_SIZE`` may lower it."""
+
 
 class RateLimitExceeded(DomainError):
     """Too many requests from one company; the API answers 429 with Retry-After."""

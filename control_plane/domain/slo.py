@@ -20,6 +20,8 @@ Z_95 = 1.959963984540054
 """Two-sided 95% quantile of the standard normal distribution."""
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+DURATION_PATTERN = r"^[0-9]+(\.[0-9]+)?[smhdw]$"
+"""The durations :func:`parse_duration` reads, in their plain form (no spaces): the API documents it."""
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 
 

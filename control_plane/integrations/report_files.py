@@ -15,8 +15,13 @@ from typing import Any
 from control_plane.domain.errors import InvalidRequest, NotFound
 
 REPORT_KINDS = ("load", "chaos")
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-_RUNBOOK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+SAFE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
+"""A run id or chart name (``..`` refused besides); the API documents it as the parameters' pattern."""
+CHART_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,195}\.[Pp][Nn][Gg]$"
+"""A safe name that ends in ``.png``, as :meth:`ReportFiles.chart` requires."""
+RUNBOOK_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}$"
+_SAFE_NAME = re.compile(SAFE_NAME_PATTERN)
+_RUNBOOK_NAME = re.compile(RUNBOOK_NAME_PATTERN)
 SUMMARY_FILE = "summary.md"
 REPORT_FILE = "report.json"
 

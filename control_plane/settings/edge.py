@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from control_plane.domain.limits import MAX_PAGE_SIZE
 from control_plane.settings.base import Section
 
 
@@ -20,7 +21,9 @@ class ApiSettings(Section):
         2, ge=1, le=32, description="API processes the local stack runs (uvicorn workers): one per core."
     )
     default_page_size: int = Field(50, ge=1, description="Page size when `limit` is not given.")
-    max_page_size: int = Field(200, ge=1, description="Largest accepted `limit`.")
+    max_page_size: int = Field(
+        MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Largest accepted `limit` (the documented bound, or lower)."
+    )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted request body.")
     max_json_depth: int = Field(
         32, ge=2, le=256, description="Deepest nesting of arrays and objects a JSON body may have (400 beyond)."

@@ -10,6 +10,7 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
@@ -23,9 +24,10 @@ from control_plane.api.dependencies import (
     Queue,
     RequestDb,
 )
+from control_plane.api.parameters import PageLimit, page_size
 from control_plane.api.schemas import CreateImport, Event, EventList, Job, JobList, Submitted
 from control_plane.db.repositories.jobs import JobFilter
-from control_plane.domain.errors import AdmissionRejected, InvalidRequest
+from control_plane.domain.errors import AdmissionRejected
 from control_plane.domain.job_wait import MAX_JOB_WAIT_S, JobWait
 from control_plane.domain.jobs import JobStatus
 from control_plane.domain.principals import Access
@@ -37,6 +39,11 @@ IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(name="Idempotency-Key", min_length=1, max_length=200, description="Repeat-safe key."),
 ]
+
+REPLAYED = (
+    "A repeat of an earlier submission's `Idempotency-Key` (same body): the original job, "
+    "`replayed: true` and the header `Idempotent-Replayed: true`; nothing new is queued."
+)
 
 
 def _submitted(outcome: Filing, *, replayed: bool, status: int) -> Response[Submitted]:
@@ -51,7 +58,13 @@ class ImportController(Controller):
     path = "/api/v1/imports"
     tags = ["imports"]
 
-    @post("/", status_code=HTTP_202_ACCEPTED, summary="Submit an import", opt=access(Access.TENANT_WRITE))
+    @post(
+        "/",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Submit an import",
+        opt=access(Access.TENANT_WRITE),
+        responses={HTTP_200_OK: ResponseSpec(Submitted, description=REPLAYED, generate_examples=False)},
+    )
     async def submit(
         self,
         data: JSONBody[CreateImport],
@@ -101,17 +114,13 @@ class ImportController(Controller):
         provider: FromQuery[Provider | None] = None,
         company_id: FromQuery[uuid.UUID | None] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
-        limit: Annotated[
-            int | None, QueryParameter(ge=1, description="Page size, at most the configured maximum.")
-        ] = None,
+        limit: PageLimit = None,
     ) -> JobList:
-        if limit is not None and limit > settings.api.max_page_size:
-            raise InvalidRequest(f"limit may be at most {settings.api.max_page_size}", field="limit")
-        page_size = limit or settings.api.default_page_size
+        size = page_size(limit, settings)
         filters = JobFilter(
             company_scope=principal.company_scope(), company_id=company_id, status=status, provider=provider
         )
-        page = await ImportService(db_session, actor=principal).list(filters, cursor=cursor, limit=page_size)
+        page = await ImportService(db_session, actor=principal).list(filters, cursor=cursor, limit=size)
         return JobList(items=[Job.of(job) for job in page.items], next_cursor=page.next_cursor)
 
     @get(

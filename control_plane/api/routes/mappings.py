@@ -23,6 +23,7 @@ from control_plane.api.mapping_schemas import (
     SaveMapping,
     rules_json,
 )
+from control_plane.api.problem_docs import problem_response
 from control_plane.domain.principals import Access
 from control_plane.domain.providers import Provider
 from control_plane.integrations.providers.base import ProviderClientFactory
@@ -73,6 +74,7 @@ class MappingController(Controller):
         status_code=HTTP_200_OK,
         summary="Map the integration's first live products (dry run)",
         opt=access(Access.TENANT_WRITE),
+        responses={502: problem_response(502)},  # the provider's answer could not be read
     )
     async def preview_mapping(
         self,

@@ -15,6 +15,7 @@ from litestar.datastructures import State
 
 from control_plane.api.access import NO_CREDENTIAL, access
 from control_plane.api.dependencies import Caller, DbSession
+from control_plane.api.problem_docs import problem_response
 from control_plane.domain.principals import Access
 from control_plane.integrations.metrics.ops_state import AutoscalerStore
 from control_plane.integrations.metrics.prometheus import CONTENT_TYPE, render
@@ -28,6 +29,7 @@ from control_plane.services.metrics import MetricsService
     opt=access(Access.PUBLIC),
     security=NO_CREDENTIAL,
     media_type=CONTENT_TYPE,
+    responses={503: problem_response(503)},  # it reads PostgreSQL and Redis
 )
 async def metrics(state: State, db_session: DbSession) -> Response[bytes]:
     exposition = await MetricsService(db_session, state.redis, state.settings).exposition()

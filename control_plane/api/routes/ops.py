@@ -7,11 +7,10 @@ transaction the handler commits.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from control_plane.api.access import access
@@ -29,20 +28,13 @@ from control_plane.api.ops_schemas import (
     RetryDeadRequest,
 )
 from control_plane.api.ops_schemas import OpsState as OpsStateOut
+from control_plane.api.parameters import PageLimit, page_size
 from control_plane.api.schemas import Job, JobList
 from control_plane.domain.backpressure import admission_table
-from control_plane.domain.errors import DependencyUnavailable, InvalidRequest
+from control_plane.domain.errors import DependencyUnavailable
 from control_plane.domain.principals import Access
 from control_plane.services.metrics import presence
 from control_plane.services.ops_controls import OpsService
-
-Limit = Annotated[int | None, QueryParameter(ge=1, description="How many, at most the configured page maximum.")]
-
-
-def _limit(limit: int | None, settings: AppSettings) -> int:
-    if limit is not None and limit > settings.api.max_page_size:
-        raise InvalidRequest(f"limit may be at most {settings.api.max_page_size}", field="limit")
-    return limit or settings.api.default_page_size
 
 
 class OpsController(Controller):
@@ -141,14 +133,24 @@ class OpsController(Controller):
 
     @get("/jobs/recent", summary="The newest jobs of every company", opt=access(Access.OPERATOR))
     async def recent_jobs(
-        self, principal: Caller, db_session: DbSession, ops_state: OpsState, settings: AppSettings, limit: Limit = None
+        self,
+        principal: Caller,
+        db_session: DbSession,
+        ops_state: OpsState,
+        settings: AppSettings,
+        limit: PageLimit = None,
     ) -> JobList:
-        jobs = await OpsService(db_session, ops_state, actor=principal).recent_jobs(_limit(limit, settings))
+        jobs = await OpsService(db_session, ops_state, actor=principal).recent_jobs(page_size(limit, settings))
         return JobList(items=[Job.of(job) for job in jobs], next_cursor=None)
 
     @get("/actions", summary="The operator audit trail, newest first", opt=access(Access.OPERATOR))
     async def actions(
-        self, principal: Caller, db_session: DbSession, ops_state: OpsState, settings: AppSettings, limit: Limit = None
+        self,
+        principal: Caller,
+        db_session: DbSession,
+        ops_state: OpsState,
+        settings: AppSettings,
+        limit: PageLimit = None,
     ) -> ActionList:
-        rows = await OpsService(db_session, ops_state, actor=principal).actions(_limit(limit, settings))
+        rows = await OpsService(db_session, ops_state, actor=principal).actions(page_size(limit, settings))
         return ActionList(items=[Action.of(row) for row in rows])

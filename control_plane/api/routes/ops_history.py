@@ -13,16 +13,21 @@ from litestar.params import FromQuery, QueryParameter
 
 from control_plane.api.access import access
 from control_plane.api.dependencies import AppSettings, Caller, DbSession
+from control_plane.api.parameters import SINCE_FORMS, PageLimit, page_size
 from control_plane.api.schemas import Job
 from control_plane.db.repositories.ops_history import JobSearch
-from control_plane.domain.errors import InvalidRequest
 from control_plane.domain.jobs import JobStatus
 from control_plane.domain.principals import Access, Tier
 from control_plane.domain.providers import Provider
 from control_plane.services.ops_history import OpsHistoryService
 
 Since = Annotated[
-    str, QueryParameter(max_length=64, description="Window start: a duration back from now (15m, 24h) or ISO 8601.")
+    str,
+    QueryParameter(
+        max_length=64,
+        description="Window start: a duration back from now (15m, 24h) or ISO 8601.",
+        schema_extra=SINCE_FORMS,
+    ),
 ]
 Step = Annotated[
     int | None, QueryParameter(ge=1, le=86_400, description="Bucket length in seconds; widened to fit 120 buckets.")
@@ -61,14 +66,10 @@ class OpsHistoryController(Controller):
         tier: FromQuery[Tier | None] = None,
         company_id: FromQuery[uuid.UUID | None] = None,
         q: Text = None,
-        limit: Annotated[int | None, QueryParameter(ge=1, description="At most the configured page maximum.")] = None,
+        limit: PageLimit = None,
     ) -> dict[str, Any]:
-        if limit is not None and limit > settings.api.max_page_size:
-            raise InvalidRequest(f"limit may be at most {settings.api.max_page_size}", field="limit")
         search = JobSearch(None, status=status, provider=provider, tier=tier, company_id=company_id, text=q)
-        rows = await OpsHistoryService(db_session, actor=principal).search_jobs(
-            search, limit or settings.api.default_page_size
-        )
+        rows = await OpsHistoryService(db_session, actor=principal).search_jobs(search, page_size(limit, settings))
         return {"items": [{"job": Job.of(row["job"]), "company": row["company"]} for row in rows]}
 
     @get(

@@ -10,12 +10,16 @@ from litestar.params import Parameter
 
 from control_plane.api.access import access
 from control_plane.api.dependencies import AppSettings, Caller, DbSession
+from control_plane.api.parameters import SINCE_FORMS
 from control_plane.domain.principals import Access
 from control_plane.services.ops_read import OpsReadService
 
 Since = Annotated[
     str | None,
-    Parameter(description="Window start: a duration back from now (24h, 7d) or an ISO 8601 time; default each SLO's."),
+    Parameter(
+        description="Window start: a duration back from now (24h, 7d) or an ISO 8601 time; default each SLO's.",
+        schema_extra=SINCE_FORMS,
+    ),
 ]
 
 

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Response, get
-from litestar.params import FromPath
+from litestar.params import Parameter
 
 from control_plane.api.access import access
 from control_plane.api.dependencies import AppSettings, Caller
 from control_plane.domain.principals import Access
+from control_plane.integrations.report_files import (
+    CHART_NAME_PATTERN,
+    REPORT_KINDS,
+    RUNBOOK_NAME_PATTERN,
+    SAFE_NAME_PATTERN,
+)
 from control_plane.services.ops_reports import OpsReportsService
+
+# Documented bounds; the report files refuse anything else as a 422 invalid_request naming the parameter.
+Kind = Annotated[str, Parameter(description="What ran.", schema_extra={"enum": list(REPORT_KINDS)})]
+RunId = Annotated[
+    str, Parameter(description="The run's folder name (never `..`).", schema_extra={"pattern": SAFE_NAME_PATTERN})
+]
+ChartName = Annotated[
+    str,
+    Parameter(
+        description="A PNG file of the run (never `..`).",
+        schema_extra={"pattern": CHART_NAME_PATTERN},
+    ),
+]
+RunbookName = Annotated[
+    str, Parameter(description="An alarm or SLO name.", schema_extra={"pattern": RUNBOOK_NAME_PATTERN})
+]
 
 
 class OpsReportsController(Controller):
@@ -30,9 +52,7 @@ class OpsReportsController(Controller):
         summary="One report: report.json and summary.md",
         opt=access(Access.OBSERVER),
     )
-    async def report(
-        self, kind: FromPath[str], run_id: FromPath[str], principal: Caller, settings: AppSettings
-    ) -> dict[str, Any]:
+    async def report(self, kind: Kind, run_id: RunId, principal: Caller, settings: AppSettings) -> dict[str, Any]:
         return OpsReportsService(settings, actor=principal).report(kind, run_id)
 
     @get(
@@ -41,7 +61,7 @@ class OpsReportsController(Controller):
         opt=access(Access.OBSERVER),
     )
     async def chart(
-        self, kind: FromPath[str], run_id: FromPath[str], name: FromPath[str], principal: Caller, settings: AppSettings
+        self, kind: Kind, run_id: RunId, name: ChartName, principal: Caller, settings: AppSettings
     ) -> Response[bytes]:
         png = OpsReportsService(settings, actor=principal).chart(kind, run_id, name)
         return Response(png, media_type="image/png")
@@ -51,5 +71,5 @@ class OpsReportsController(Controller):
         return {"items": OpsReportsService(settings, actor=principal).runbooks()}
 
     @get("/runbooks/{name:str}", summary="One runbook as Markdown", opt=access(Access.OBSERVER))
-    async def runbook(self, name: FromPath[str], principal: Caller, settings: AppSettings) -> dict[str, Any]:
+    async def runbook(self, name: RunbookName, principal: Caller, settings: AppSettings) -> dict[str, Any]:
         return OpsReportsService(settings, actor=principal).runbook(name)
