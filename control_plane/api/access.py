@@ -18,7 +18,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import Token
 
-from control_plane.api.request_db import request_session
+from control_plane.api.request_db import SAFE_METHODS, request_session
 from control_plane.domain.errors import AuthenticationFailed, PermissionDenied
 from control_plane.domain.principals import Access, Principal, Role
 from control_plane.services.credentials import authenticate_api_key, looks_like_api_key
@@ -26,8 +26,6 @@ from control_plane.services.limits import ApiRateLimiter
 from control_plane.settings import AuthSettings, Settings
 
 ACCESS_OPT = "access"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-"""The only methods a read-only (viewer) credential may use."""
 log = logging.getLogger("control_plane.api")
 
 Connection = ASGIConnection[Any, Any, Any, Any]

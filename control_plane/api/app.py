@@ -32,7 +32,7 @@ from control_plane.api.json_body import CheckedRequest
 from control_plane.api.parameters import check_parameters
 from control_plane.api.problem_docs import document_problems
 from control_plane.api.problems import EXCEPTION_HANDLERS, PROBLEM_DETAILS
-from control_plane.api.request_db import CloseRequestDatabase
+from control_plane.api.request_db import CloseRequestDatabase, WriteShare, write_share_limit
 from control_plane.api.request_timing import LogRequestDuration
 from control_plane.api.routes.health import live, ready
 from control_plane.api.routes.imports import ImportController
@@ -74,6 +74,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         http = create_http_client(settings)
         app.state.settings = settings
         app.state.engine = engine
+        pool = settings.database.pool_size + settings.database.max_overflow
+        app.state.write_share = WriteShare(
+            write_share_limit(pool, settings.api.read_reserved_connections), settings.database.connect_timeout_s
+        )
         publisher = JobChangePublisher(redis, settings.redis.queue_name)
         app.state.sessions = create_session_factory(engine, announce=publisher.announce)
         app.state.redis = redis

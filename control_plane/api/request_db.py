@@ -7,38 +7,90 @@ it is opened on first use, on a connection the session is bound to, so the
 guard's commit (an API key's last-used time) does not hand the connection back.
 :class:`CloseRequestDatabase` closes it after the request, whether or not the
 handler asked for it and whether or not it raised.
+
+Requests that change something (any method but GET, HEAD, OPTIONS) share at most
+part of the pool (:class:`WriteShare`); the rest stays for reads, so a burst of
+submissions cannot make status reads wait for a connection and fail.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 STATE_KEY = "_icp_request_database"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that change nothing: the only ones a read-only (viewer) credential may use, and reads of the pool."""
+
+
+class WriteShareBusy(PoolTimeout):
+    """Every connection requests that change something may hold is in use (a 503 ``database_busy``, like the pool's)."""
+
+
+class WriteShare:
+    """At most ``limit`` of a process's pooled connections serve requests that change something at once."""
+
+    def __init__(self, limit: int, timeout_s: float) -> None:
+        self._slots = asyncio.Semaphore(limit)
+        self._timeout_s = timeout_s
+
+    async def acquire(self) -> None:
+        """Wait for a place as long as the pool itself would wait for a connection."""
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise WriteShareBusy("every database connection writes may use is busy") from None
+
+    def release(self) -> None:
+        self._slots.release()
+
+
+def write_share_limit(pool_connections: int, reserved_for_reads: int) -> int:
+    """Connections writes may hold: the pool's, less the reads' reserve, and always at least one."""
+    return max(1, pool_connections - reserved_for_reads)
 
 
 class RequestDatabase:
     """The request's connection and session, both opened on first use."""
 
-    __slots__ = ("_connection", "_engine", "_session", "_sessions")
+    __slots__ = ("_connection", "_engine", "_holds_share", "_session", "_sessions", "_share")
 
-    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], share: WriteShare | None = None
+    ) -> None:
         self._engine = engine
         self._sessions = sessions
+        self._share = share
+        self._holds_share = False
         self._connection: AsyncConnection | None = None
         self._session: AsyncSession | None = None
 
     async def session(self) -> AsyncSession:
         if self._session is None:
-            self._connection = await self._engine.connect()
+            if self._share is not None and not self._holds_share:
+                await self._share.acquire()
+                self._holds_share = True
+            try:
+                self._connection = await self._engine.connect()
+            except BaseException:
+                self._release_share()
+                raise
             # Bound to the connection: commits end the transaction but keep the connection for the next one.
             self._session = self._sessions(bind=self._connection)
         return self._session
+
+    def _release_share(self) -> None:
+        if self._holds_share and self._share is not None:
+            self._holds_share = False
+            self._share.release()
 
     async def close(self) -> None:
         """Roll back whatever was not committed and return the connection to the pool (the next use reopens)."""
@@ -48,8 +100,11 @@ class RequestDatabase:
             if session is not None:
                 await session.close()
         finally:
-            if connection is not None:
-                await connection.close()
+            try:
+                if connection is not None:
+                    await connection.close()
+            finally:
+                self._release_share()
 
 
 def request_database(connection: ASGIConnection[Any, Any, Any, Any]) -> RequestDatabase:
@@ -58,7 +113,8 @@ def request_database(connection: ASGIConnection[Any, Any, Any, Any]) -> RequestD
     database = scope_state.get(STATE_KEY)
     if database is None:
         state = connection.app.state
-        database = scope_state[STATE_KEY] = RequestDatabase(state.engine, state.sessions)
+        share = None if connection.scope.get("method") in SAFE_METHODS else state.write_share
+        database = scope_state[STATE_KEY] = RequestDatabase(state.engine, state.sessions, share)
     assert isinstance(database, RequestDatabase)
     return database
 

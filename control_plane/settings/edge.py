@@ -24,6 +24,12 @@ class ApiSettings(Section):
     max_page_size: int = Field(
         MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Largest accepted `limit` (the documented bound, or lower)."
     )
+    read_reserved_connections: int = Field(
+        4,
+        ge=0,
+        description="Pooled connections per API process kept for reads (GET, HEAD): requests that change something "
+        "share the rest, so a burst of submissions never makes status reads fail.",
+    )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted request body.")
     max_json_depth: int = Field(
         32, ge=2, le=256, description="Deepest nesting of arrays and objects a JSON body may have (400 beyond)."

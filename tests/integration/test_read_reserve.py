@@ -1,0 +1,99 @@
+"""Requests that change something share only part of an API process's pool; the rest stays for reads.
+
+Two writes try to hold a connection each (a test-only route waits on an event
+after using its session) in a pool of two, then a tenant reads: with one
+connection kept for reads, the surplus write is told to retry (503
+database_busy) once it waited as long as the pool would, and the read is
+served; with none kept, both writes hold and the same read fails, which is what
+a burst of submissions did to status reads before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from litestar import post
+
+from control_plane.api.access import access
+from control_plane.api.app import create_app
+from control_plane.api.dependencies import DbSession
+from control_plane.api.request_db import write_share_limit
+from control_plane.domain.principals import Access
+from control_plane.settings import ApiSettings, DatabaseSettings, Settings
+from tests.conftest import Tenants
+from tests.support.jobs import poll
+
+HOLD = "/test-only/hold"
+RELEASE = asyncio.Event()
+HOLDING: set[int] = set()
+
+
+@post(HOLD, opt=access(Access.TENANT_WRITE), include_in_schema=False, status_code=200)
+async def hold(db_session: DbSession) -> None:
+    await db_session.execute(sa.text("SELECT 1"))  # the connection is checked out now
+    marker = id(asyncio.current_task())
+    HOLDING.add(marker)
+    try:
+        await RELEASE.wait()
+    finally:
+        HOLDING.discard(marker)
+
+
+def _tiny(settings: Settings, reserved: int) -> Settings:
+    database = {**settings.database.model_dump(), "pool_size": 2, "max_overflow": 0, "connect_timeout_s": 0.5}
+    api = {**settings.api.model_dump(), "read_reserved_connections": reserved}
+    return replace(settings, database=DatabaseSettings(**database), api=ApiSettings(**api))
+
+
+@pytest.fixture
+async def release() -> AsyncIterator[asyncio.Event]:
+    RELEASE.clear()
+    yield RELEASE
+    RELEASE.set()
+
+
+async def _two_holds_and_a_read(
+    settings: Settings, tenants: Tenants, release: asyncio.Event
+) -> tuple[list[int], httpx.Response]:
+    app = create_app(settings)
+    app.register(hold)
+    transport = httpx.ASGITransport(app=app)  # one event loop for the app and the test: requests run concurrently
+    async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        holds = [asyncio.create_task(client.post(HOLD, headers=tenants.acme.auth)) for _ in range(2)]
+
+        async def writes_settled() -> bool | None:
+            """Both writes hold a connection, or one holds and the other was turned away."""
+            return len(HOLDING) == 2 or (len(HOLDING) == 1 and any(task.done() for task in holds)) or None
+
+        await poll(writes_settled, timeout_s=10, what="two writes holding connections or one turned away")
+        read = await client.get("/api/v1/imports", headers=tenants.beans.auth)
+        release.set()
+        statuses = sorted(response.status_code for response in await asyncio.gather(*holds))
+    return statuses, read
+
+
+async def test_reads_keep_their_connection_while_writes_fill_theirs(
+    migrated: Settings, clean: None, tenants: Tenants, release: asyncio.Event
+) -> None:
+    statuses, read = await _two_holds_and_a_read(_tiny(migrated, reserved=1), tenants, release)
+    assert read.status_code == 200, read.text
+    assert statuses == [200, 503], "the write beyond its share is told to retry"
+
+
+async def test_without_a_reserve_the_same_read_fails(
+    migrated: Settings, clean: None, tenants: Tenants, release: asyncio.Event
+) -> None:
+    """The check above can fail: with no connection kept for reads, two writes starve the read."""
+    statuses, read = await _two_holds_and_a_read(_tiny(migrated, reserved=0), tenants, release)
+    assert read.status_code == 503 and read.json()["type"].endswith(":database_busy"), read.text
+    assert statuses == [200, 200]
+
+
+def test_writes_always_keep_one_connection() -> None:
+    assert write_share_limit(20, 4) == 16
+    assert write_share_limit(2, 5) == 1
