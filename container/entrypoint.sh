@@ -20,7 +20,7 @@ api)
         --timeout-keep-alive "${ICP_API_KEEP_ALIVE_TIMEOUT_S:-5}" "$@"
     ;;
 worker)
-    exec arq workers.main.WorkerSettings "$@"
+    exec python -m workers workers.main.WorkerSettings "$@"
     ;;
 migrate)
     exec importctl db upgrade "$@"

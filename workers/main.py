@@ -1,4 +1,4 @@
-"""arq entry point: `arq workers.main.WorkerSettings`."""
+"""The worker's arq settings: run with `python -m workers workers.main.WorkerSettings` (see workers/polling.py)."""
 
 from __future__ import annotations
 

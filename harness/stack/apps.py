@@ -115,7 +115,7 @@ def _launch_worker(settings: HarnessSettings, paths: StackPaths, index: int) -> 
         # A health key left by a killed worker would make readiness pass too early.
         with redis_server.client(settings) as conn:
             conn.delete(_health_key(settings))
-    argv = [sys.executable, "-m", "arq", WORKER_SETTINGS]
+    argv = [sys.executable, "-m", "workers", WORKER_SETTINGS]
     name = worker_name(index)
     return spawn(paths, name, argv, env=_env(ICP_WORKER_NAME=name, ICP_IMAGES_ALLOW_HOSTS=simulator_hosts(settings)))
 

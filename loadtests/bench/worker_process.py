@@ -48,7 +48,7 @@ class WorkerProcess:
         self._log_path.parent.mkdir(parents=True, exist_ok=True)
         with self._log_path.open("wb") as log:
             self._process = await asyncio.create_subprocess_exec(
-                *(sys.executable, "-m", "arq", WORKER_SETTINGS),
+                *(sys.executable, "-m", "workers", WORKER_SETTINGS),
                 env={**os.environ, **worker_environment(self._settings, self._name)},
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,

@@ -61,7 +61,7 @@ class WorkerProcess:
         log = self.log_path.open("ab")
         self._log_from = log.tell()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "arq", "workers.main.WorkerSettings"],
+            [sys.executable, "-m", "workers", "workers.main.WorkerSettings"],
             cwd=ROOT,
             env=self._env,
             stdout=log,

@@ -192,7 +192,7 @@ def test_worker_task_is_two_vcpu_four_gb_with_a_sixty_second_stop_timeout() -> N
     assert task["container_definitions"] == "${jsonencode([local.worker_container])}"
     assert locals_()["worker_container"] == "${merge(local.common_container, local.worker_specific)}"
     assert resolved(worker_container()["stopTimeout"]) == 60
-    assert "arq" in worker_container()["command"][2]
+    assert worker_container()["command"][2:] == ['"workers"', '"workers.main.WorkerSettings"']  # HCL strings
 
 
 def backlog_policy() -> dict[str, Any]:

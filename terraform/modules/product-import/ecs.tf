@@ -67,7 +67,7 @@ locals {
   worker_container = merge(local.common_container, local.worker_specific)
   worker_specific = {
     name        = "worker"
-    command     = ["python", "-m", "arq", "workers.main.WorkerSettings"]
+    command     = ["python", "-m", "workers", "workers.main.WorkerSettings"]
     stopTimeout = var.worker_stop_timeout_s
     environment = concat(local.base_environment, [
       { name = "ICP_WORKER_CONCURRENCY", value = tostring(var.worker_concurrency) },

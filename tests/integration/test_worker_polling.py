@@ -1,0 +1,83 @@
+"""The import worker skips running jobs in one round trip (real Redis, arq's own key layout).
+
+arq keeps running jobs in its queue until they end, at its head under a burst.
+Given a read of ten running ids and one waiting, the worker starts the waiting
+one with a single watched transaction; plain arq opens one per id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from arq.connections import ArqRedis
+from arq.constants import in_progress_key_prefix
+from arq.worker import Worker, func
+from redis.asyncio import Redis
+
+from tests.support.jobs import poll
+from workers.polling import ImportWorker
+
+RUNNING = 10
+STARTED: list[str] = []
+
+
+async def note(ctx: dict[str, Any]) -> None:
+    STARTED.append(ctx["job_id"])
+
+
+class CountingRedis(ArqRedis):
+    """arq's client, counting the watched transactions arq opens to start a job."""
+
+    transactions = 0
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
+        if transaction:
+            CountingRedis.transactions += 1
+        return super().pipeline(transaction=transaction, shard_hint=shard_hint)
+
+
+@pytest.fixture
+async def queue(redis: Redis) -> AsyncIterator[tuple[CountingRedis, str, list[bytes]]]:
+    """Ten running jobs (marked by other workers) ahead of one waiting job, in a queue of this test alone."""
+    arq = CountingRedis(connection_pool=redis.connection_pool)
+    name = f"test-polling-{uuid.uuid4().hex}"
+    ids = [f"{name}-{i}" for i in range(RUNNING + 1)]
+    for job_id in ids:
+        await arq.enqueue_job("note", _job_id=job_id, _queue_name=name)
+    for job_id in ids[:RUNNING]:
+        await arq.set(in_progress_key_prefix + job_id, b"1", px=60_000)
+    STARTED.clear()
+    CountingRedis.transactions = 0
+    yield arq, name, [job_id.encode() for job_id in ids]
+    await arq.delete(name, *(f"arq:job:{i}" for i in ids), *(in_progress_key_prefix + i for i in ids))
+
+
+async def _start(kind: type[Worker], arq: ArqRedis, name: str, ids: list[bytes]) -> int:
+    """Transactions opened to start the one waiting job."""
+    worker = kind(functions=[func(note, name="note")], redis_pool=arq, queue_name=name, handle_signals=False)
+    try:
+        async with asyncio.timeout(10):
+            await worker.start_jobs(ids)
+        opened = CountingRedis.transactions  # read before the started job's own run opens any
+        await poll(_started, timeout_s=5, what="the waiting job started")
+    finally:
+        await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+    assert [ids[-1].decode()] == STARTED
+    return opened
+
+
+async def test_running_jobs_are_skipped_in_one_round_trip(queue: tuple[CountingRedis, str, list[bytes]]) -> None:
+    assert await _start(ImportWorker, *queue) == 1
+
+
+async def test_plain_arq_opens_a_transaction_per_running_job(queue: tuple[CountingRedis, str, list[bytes]]) -> None:
+    """What the check above guards against."""
+    assert await _start(Worker, *queue) == RUNNING + 1
+
+
+async def _started() -> bool | None:
+    return bool(STARTED) or None
