@@ -10,12 +10,18 @@ handler asked for it and whether or not it raised.
 
 Requests that change something (any method but GET, HEAD, OPTIONS) share at most
 part of the pool (:class:`WriteShare`); the rest stays for reads, so a burst of
-submissions cannot make status reads wait for a connection and fail.
+submissions cannot make status reads wait for a connection and fail.  A route
+may declare a query parameter whose seconds the caller is willing to wait
+(:func:`patient_with`, the job long-poll's ``wait``): its request waits that
+long for a connection too before it is told the database is busy.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
+import time
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -26,6 +32,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 STATE_KEY = "_icp_request_database"
+PATIENCE_OPT = "connection_patience_from"
+MAX_PATIENCE_S = 60.0
+log = logging.getLogger("control_plane.api")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Methods that change nothing: the only ones a read-only (viewer) credential may use, and reads of the pool."""
 
@@ -53,6 +62,23 @@ class WriteShare:
         self._slots.release()
 
 
+def patient_with(parameter: str) -> dict[str, Any]:
+    """The ``opt`` of a route whose query ``parameter`` (seconds) is also how long it may wait for a connection."""
+    return {PATIENCE_OPT: parameter}
+
+
+def patience_s(connection: ASGIConnection[Any, Any, Any, Any]) -> float:
+    """Seconds the request may wait for a connection beyond the pool's own timeout (0 unless its route says)."""
+    parameter = connection.route_handler.opt.get(PATIENCE_OPT)
+    if not isinstance(parameter, str):
+        return 0.0
+    try:
+        seconds = float(connection.query_params.get(parameter, 0))
+    except ValueError:
+        return 0.0  # the handler refuses it with a 422 naming the parameter
+    return min(max(seconds, 0.0), MAX_PATIENCE_S) if math.isfinite(seconds) else 0.0
+
+
 def write_share_limit(pool_connections: int, reserved_for_reads: int) -> int:
     """Connections writes may hold: the pool's, less the reads' reserve, and always at least one."""
     return max(1, pool_connections - reserved_for_reads)
@@ -61,14 +87,19 @@ def write_share_limit(pool_connections: int, reserved_for_reads: int) -> int:
 class RequestDatabase:
     """The request's connection and session, both opened on first use."""
 
-    __slots__ = ("_connection", "_engine", "_holds_share", "_session", "_sessions", "_share")
+    __slots__ = ("_connection", "_engine", "_holds_share", "_patient_until", "_session", "_sessions", "_share")
 
     def __init__(
-        self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], share: WriteShare | None = None
+        self,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        share: WriteShare | None = None,
+        patience_s: float = 0.0,
     ) -> None:
         self._engine = engine
         self._sessions = sessions
         self._share = share
+        self._patient_until = time.monotonic() + patience_s
         self._holds_share = False
         self._connection: AsyncConnection | None = None
         self._session: AsyncSession | None = None
@@ -79,13 +110,23 @@ class RequestDatabase:
                 await self._share.acquire()
                 self._holds_share = True
             try:
-                self._connection = await self._engine.connect()
+                self._connection = await self._connect()
             except BaseException:
                 self._release_share()
                 raise
             # Bound to the connection: commits end the transaction but keep the connection for the next one.
             self._session = self._sessions(bind=self._connection)
         return self._session
+
+    async def _connect(self) -> AsyncConnection:
+        """A pooled connection; a patient request asks again while its patience lasts."""
+        while True:
+            try:
+                return await self._engine.connect()
+            except PoolTimeout:
+                if time.monotonic() >= self._patient_until:
+                    raise
+                log.debug("every connection is busy; a patient request asks again")
 
     def _release_share(self) -> None:
         if self._holds_share and self._share is not None:
@@ -114,7 +155,8 @@ def request_database(connection: ASGIConnection[Any, Any, Any, Any]) -> RequestD
     if database is None:
         state = connection.app.state
         share = None if connection.scope.get("method") in SAFE_METHODS else state.write_share
-        database = scope_state[STATE_KEY] = RequestDatabase(state.engine, state.sessions, share)
+        database = RequestDatabase(state.engine, state.sessions, share, patience_s(connection))
+        scope_state[STATE_KEY] = database
     assert isinstance(database, RequestDatabase)
     return database
 

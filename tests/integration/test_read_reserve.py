@@ -5,13 +5,16 @@ after using its session) in a pool of two, then a tenant reads: with one
 connection kept for reads, the surplus write is told to retry (503
 database_busy) once it waited as long as the pool would, and the read is
 served; with none kept, both writes hold and the same read fails, which is what
-a burst of submissions did to status reads before.
+a burst of submissions did to status reads before.  A long-poll is patient:
+it waits for a connection as long as it would wait for its job.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 
 import httpx
@@ -97,3 +100,50 @@ async def test_without_a_reserve_the_same_read_fails(
 def test_writes_always_keep_one_connection() -> None:
     assert write_share_limit(20, 4) == 16
     assert write_share_limit(2, 5) == 1
+
+
+class _Asked(logging.Handler):
+    """Counts a patient request asking the pool again."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += "asks again" in record.getMessage()
+
+
+@pytest.fixture
+def asked() -> Iterator[_Asked]:
+    logger, handler = logging.getLogger("control_plane.api"), _Asked()
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+async def test_a_long_poll_waits_for_a_connection_as_long_as_it_waits_for_the_job(
+    migrated: Settings, clean: None, tenants: Tenants, asked: _Asked
+) -> None:
+    """With the pool's only connection taken, a plain read is told to retry; a long-poll gets its answer."""
+    database = {**migrated.database.model_dump(), "pool_size": 1, "max_overflow": 0, "connect_timeout_s": 0.5}
+    app = create_app(replace(migrated, database=DatabaseSettings(**database)))
+    transport = httpx.ASGITransport(app=app)
+    job = f"/api/v1/imports/{uuid.uuid4()}"  # unknown: a 404 means the request got a connection and ran
+    async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        taken = await app.state.engine.connect()
+        try:
+            impatient = await client.get(job, headers=tenants.acme.auth)
+            patient = asyncio.create_task(client.get(f"{job}?wait=10", headers=tenants.acme.auth))
+            await poll(lambda: _count(asked), timeout_s=10, what="the long-poll asking the pool again")
+        finally:
+            await taken.close()
+        answered = await patient
+    assert impatient.status_code == 503 and impatient.json()["type"].endswith(":database_busy"), impatient.text
+    assert answered.status_code == 404, answered.text
+
+
+async def _count(asked: _Asked) -> int | None:
+    return asked.count or None

@@ -25,6 +25,7 @@ from control_plane.api.dependencies import (
     RequestDb,
 )
 from control_plane.api.parameters import PageLimit, page_size
+from control_plane.api.request_db import patient_with
 from control_plane.api.schemas import CreateImport, Event, EventList, Job, JobList, Submitted
 from control_plane.db.repositories.jobs import JobFilter
 from control_plane.domain.errors import AdmissionRejected
@@ -129,9 +130,10 @@ class ImportController(Controller):
         description=(
             f"With `wait` (seconds, at most {MAX_JOB_WAIT_S}) the answer waits until the job is no longer in "
             "`status` (without `status`: until it is terminal), or until the wait ends; it is `200` with the job "
-            "as it is either way. A condition that already holds answers at once."
+            "as it is either way. A condition that already holds answers at once. While every database "
+            "connection is busy the request waits for one as long as `wait` too, before a `503`."
         ),
-        opt=access(Access.TENANT_READ),
+        opt=access(Access.TENANT_READ) | patient_with("wait"),
     )
     async def get_job(
         self,
