@@ -20,7 +20,7 @@ from chaos.env import ChaosEnv, Tenant
 from chaos.faults import bounded
 from chaos.model import Check
 from control_plane.db.models import ImportJob, JobEvent
-from control_plane.domain.breaker import BreakerPolicy, Transition, breaker_scopes
+from control_plane.domain.breaker import Transition, breaker_scopes
 from control_plane.integrations.queue import create_redis
 from control_plane.integrations.redis_state.circuit_breaker import RedisCircuitBreaker
 
@@ -68,12 +68,7 @@ async def breaker_closed(env: ChaosEnv, tenant: Tenant) -> Check:
 
 
 async def breaker_transitions(env: ChaosEnv, tenant: Tenant) -> list[Transition]:
-    breaker = env.settings.breaker
-    store = RedisCircuitBreaker(
-        env.redis,
-        BreakerPolicy(breaker.failure_threshold, breaker.open_seconds),
-        transitions_kept=breaker.transitions_kept,
-    )
+    store = RedisCircuitBreaker.from_settings(env.redis, env.settings.breaker)
     scope = breaker_scopes(tenant.provider.value, str(tenant.integration_id))[1]
     return [t for t in await store.recent_transitions(1000) if t.scope == scope]  # oldest first
 

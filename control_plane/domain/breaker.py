@@ -2,7 +2,11 @@
 
 Consecutive failures open a breaker; after ``open_seconds`` it is half-open and
 exactly one caller gets a probe permit; the probe's outcome closes or re-opens
-it.  Those rules have one implementation, the Redis script behind
+it.  A call names its scopes broadest first, and the last one is the call's
+*source*: a scope shared by several sources (a provider, shared by every
+integration on it) opens only when its run of consecutive failures came from at
+least ``min_sources`` distinct sources, so one sick shop trips its own breaker
+and not the whole provider's.  Those rules have one implementation, the Redis script behind
 :class:`control_plane.integrations.redis_state.circuit_breaker.RedisCircuitBreaker`,
 which applies them atomically on the server's clock.
 """
@@ -30,16 +34,22 @@ class BreakerPolicy:
     after ``probe_lease_s`` (default: ``open_seconds``), when another caller may
     probe. Callers refused while a probe is out are told to retry after
     ``half_open_retry_s`` at most, since the outcome usually comes soon.
+
+    A shared scope (one that is not the call's source) also needs the run of
+    failures to span ``min_sources`` distinct sources; a success from any
+    source still ends the run. 1 keeps every scope on the threshold alone.
     """
 
     failure_threshold: int
     open_seconds: float
     probe_lease_s: float | None = None
     half_open_retry_s: float = 1.0
+    min_sources: int = 1
 
     def __post_init__(self) -> None:
-        if self.failure_threshold < 1:
-            raise ValueError(f"failure_threshold must be >= 1, not {self.failure_threshold!r}")
+        for name in ("failure_threshold", "min_sources"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, not {getattr(self, name)!r}")
         for name in ("open_seconds", "half_open_retry_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
@@ -64,12 +74,16 @@ class Transition:
 
 
 class BreakerStatus(NamedTuple):
-    """What a dashboard shows for one scope (the state as of now, timers applied)."""
+    """What a dashboard shows for one scope (the state as of now, timers applied).
+
+    ``sources`` counts the distinct sources a shared scope's current run has seen (at most ``min_sources``).
+    """
 
     state: BreakerState
     failures: int
     opened_at: datetime | None
     retry_after_s: float
+    sources: int = 0
 
 
 class BreakerOpen(Exception):
@@ -82,7 +96,7 @@ class BreakerOpen(Exception):
 
 
 def breaker_scopes(provider: str, integration_id: str) -> list[str]:
-    """The scopes guarding one integration's calls: the whole provider, then that integration."""
+    """The scopes guarding one integration's calls: the whole provider, then that integration (the source)."""
     return [provider, f"{provider}:integration:{integration_id}"]
 
 

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.repositories.ops_metrics import OpsRepository, window_start
 from control_plane.domain.alarms import AlarmThresholds, evaluate
-from control_plane.domain.breaker import BreakerPolicy
 from control_plane.domain.errors import DependencyUnavailable
 from control_plane.domain.jobs import JobStatus
 from control_plane.domain.ops import RECENT_WINDOW_S, OpsFigures
@@ -44,8 +43,7 @@ class MetricsService:
         self._ops = OpsRepository(session)
         self._redis = redis
         self._settings = settings
-        policy = BreakerPolicy(settings.breaker.failure_threshold, settings.breaker.open_seconds)
-        self._breaker = RedisCircuitBreaker(redis, policy, transitions_kept=settings.breaker.transitions_kept)
+        self._breaker = RedisCircuitBreaker.from_settings(redis, settings.breaker)
 
     async def figures(self) -> OpsFigures:
         """Database figures on the database clock, then Redis ones; Redis away is a DependencyUnavailable."""

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.repositories.ops_metrics import OpsRepository
-from control_plane.domain.breaker import BreakerPolicy, BreakerStatus, Transition
+from control_plane.domain.breaker import BreakerStatus, Transition
 from control_plane.domain.errors import DependencyUnavailable, InvalidRequest
 from control_plane.domain.principals import Principal
 from control_plane.domain.slo import parse_duration
@@ -114,8 +114,7 @@ class OpsReadService:
 
     async def providers(self) -> dict[str, Any]:
         """Per provider: call counts by status, errors, rate-limit waits, and each breaker scope's state."""
-        policy = BreakerPolicy(self._settings.breaker.failure_threshold, self._settings.breaker.open_seconds)
-        breaker = RedisCircuitBreaker(self._redis, policy, transitions_kept=self._settings.breaker.transitions_kept)
+        breaker = RedisCircuitBreaker.from_settings(self._redis, self._settings.breaker)
         try:
             calls = await ProviderCallCounters(self._redis).read()
             scopes = await self._breaker_scopes()

@@ -70,6 +70,12 @@ class BreakerSettings(Section):
 
     failure_threshold: int = Field(5, ge=1, description="Consecutive failures that open a breaker.")
     open_seconds: float = Field(60.0, gt=0, description="How long a breaker stays open before one probe.")
+    provider_min_integrations: int = Field(
+        3,
+        ge=1,
+        description="Distinct integrations the provider-wide breaker's run of failures must span to open it "
+        "(1: any one integration's failures can).",
+    )
     transitions_kept: int = Field(1000, ge=10, description="Breaker transitions kept for metrics and the dashboard.")
 
 

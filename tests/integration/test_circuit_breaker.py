@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 import uuid
@@ -12,6 +13,7 @@ from redis.asyncio import Redis
 
 from control_plane.domain.breaker import BreakerOpen, BreakerPolicy, BreakerState
 from control_plane.integrations.redis_state import RedisCircuitBreaker
+from control_plane.integrations.redis_state.circuit_breaker import breaker_key
 from tests.support import breaker_oracle as rules
 from tests.support.breaker_oracle import Breaker
 
@@ -49,7 +51,7 @@ async def test_five_consecutive_failures_open_it_and_four_do_not(breaker: RedisC
     await breaker.before_call(scopes)
     assert (await breaker.state(PROVIDER))[:2] == (CLOSED, 4)
     await fail(breaker, scopes, 1)
-    state, failures, opened_at, retry_after = await breaker.state(PROVIDER)
+    state, failures, opened_at, retry_after = (await breaker.state(PROVIDER))[:4]
     assert (state, failures) == (OPEN, 5) and opened_at is not None and 0 < retry_after <= OPEN_S
     with pytest.raises(BreakerOpen) as info:
         await breaker.before_call(scopes)
@@ -85,7 +87,7 @@ async def test_a_failed_probe_reopens_with_a_fresh_timer(breaker: RedisCircuitBr
     await wait_until_half_open(breaker, PROVIDER)
     await breaker.before_call(scopes)
     await breaker.record_failure(scopes, "connection reset")
-    state, _, _, retry_after = await breaker.state(PROVIDER)
+    state, _, _, retry_after = (await breaker.state(PROVIDER))[:4]
     assert state is OPEN and retry_after > OPEN_S - 0.2
     with pytest.raises(BreakerOpen):
         await breaker.before_call(scopes)
@@ -172,19 +174,55 @@ async def test_scopes_must_be_a_list_of_names(breaker: RedisCircuitBreaker) -> N
         await breaker.record_failure([""], "x")
 
 
-async def test_the_shared_breaker_follows_the_reference_rules(redis: Redis, clean: None) -> None:
-    policy = BreakerPolicy(failure_threshold=4, open_seconds=3600)
+async def test_one_sick_shop_trips_only_itself(redis: Redis, clean: None) -> None:
+    shared = RedisCircuitBreaker(redis, BreakerPolicy(5, OPEN_S, min_sources=3), transitions_kept=100)
+    sick, healthy = integration_scope(), integration_scope()
+    for attempt in range(50):
+        with contextlib.suppress(BreakerOpen):
+            await shared.before_call([PROVIDER, sick])
+        await shared.record_failure([PROVIDER, sick], f"HTTP 500 #{attempt + 1}")
+    assert (await shared.state(sick)).state is OPEN
+    assert tuple(await shared.state(PROVIDER))[:2] == (CLOSED, 50) and (await shared.state(PROVIDER)).sources == 1
+    await shared.before_call([PROVIDER, healthy])  # every other shop of the provider goes on
+    assert {t.scope for t in await shared.recent_transitions(100)} == {sick}
+
+
+async def test_failures_of_three_distinct_shops_open_the_provider(redis: Redis, clean: None) -> None:
+    shared = RedisCircuitBreaker(redis, BreakerPolicy(5, OPEN_S, min_sources=3), transitions_kept=100)
+    shops = [integration_scope() for _ in range(4)]
+    for index in range(4):
+        await shared.record_failure([PROVIDER, shops[index % 2]], "HTTP 500")
+    assert (await shared.state(PROVIDER))[:2] == (CLOSED, 4)
+    await shared.record_failure([PROVIDER, shops[2]], "HTTP 500")
+    assert (await shared.state(PROVIDER)).state is OPEN
+    with pytest.raises(BreakerOpen) as info:
+        await shared.before_call([PROVIDER, shops[3]])
+    assert info.value.scope == PROVIDER
+    (opened,) = [t for t in await shared.recent_transitions(10) if t.scope == PROVIDER]
+    assert opened.reason == "5 consecutive failures across 3 integrations; last: HTTP 500"
+
+
+@pytest.mark.parametrize("seed", [7, 11, 2026])
+async def test_the_shared_breaker_follows_the_reference_rules(redis: Redis, clean: None, seed: int) -> None:
+    """Random calls of a few shops (each guarded by the provider and itself) and lone-scope reports."""
+    policy = BreakerPolicy(failure_threshold=4, open_seconds=3600, min_sources=2 + seed % 2)
     shared = RedisCircuitBreaker(redis, policy, transitions_kept=100)
-    scopes = [PROVIDER, integration_scope()]
-    model = {scope: Breaker() for scope in scopes}
-    chance = random.Random(7)
-    for _ in range(60):
-        chosen = chance.sample(scopes, chance.randint(1, 2))
-        if chance.random() < 0.45:
+    shops = [integration_scope() for _ in range(4)]
+    model = {scope: Breaker() for scope in [PROVIDER, *shops]}
+    chance = random.Random(seed)
+    for _ in range(120):
+        shop = chance.choice(shops[: chance.randint(1, len(shops))])  # some shops much busier than others
+        chosen = [PROVIDER, shop] if chance.random() < 0.85 else [chance.choice([PROVIDER, shop])]
+        if chance.random() < 0.7:
             await shared.record_failure(chosen, "HTTP 502")
-            model.update({s: rules.on_failure(s, model[s], policy, 0.0, "HTTP 502").breaker for s in chosen})
+            steps = rules.on_call_failure({s: model[s] for s in chosen}, policy, 0.0, "HTTP 502")
+            model.update({s: step.breaker for s, step in steps.items()})
         else:
             await shared.record_success(chosen)
             model.update({s: rules.on_success(s, model[s], policy, 0.0).breaker for s in chosen})
-        for scope in scopes:
-            assert (await shared.state(scope))[:2] == (model[scope].state, model[scope].failures)
+        for scope, expected in model.items():
+            got = await shared.state(scope)
+            assert (got.state, got.failures, got.sources) == (expected.state, expected.failures, len(expected.sources))
+            if expected.state is OPEN:  # an operator's reset, so the rest of the run keeps counting
+                await redis.delete(breaker_key(scope))
+                model[scope] = Breaker()

@@ -14,12 +14,16 @@ from control_plane.domain.breaker import BreakerPolicy, BreakerState, BreakerSta
 
 @dataclass(frozen=True)
 class Breaker:
-    """One scope's state. Times are Unix seconds of the shared clock; ``probe_until`` is the probe lease's end."""
+    """One scope's state. Times are Unix seconds of the shared clock; ``probe_until`` is the probe lease's end.
+
+    ``sources``: the distinct sources of a shared scope's current run of failures, the first ``min_sources``.
+    """
 
     state: BreakerState = BreakerState.CLOSED
     failures: int = 0
     opened_at: float | None = None
     probe_until: float | None = None
+    sources: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,14 @@ def on_success(scope: str, breaker: Breaker, policy: BreakerPolicy, now: float) 
     return step
 
 
-def on_failure(scope: str, breaker: Breaker, policy: BreakerPolicy, now: float, reason: str) -> Step:
-    """Count a consecutive failure; the threshold opens the breaker, a failed probe re-opens it afresh."""
+def on_failure(
+    scope: str, breaker: Breaker, policy: BreakerPolicy, now: float, reason: str, source: str | None = None
+) -> Step:
+    """Count a consecutive failure of ``source`` (default: the scope itself); a failed probe re-opens afresh.
+
+    The threshold opens the source's own scope; a shared scope (``source`` is another scope) opens only
+    once its run has also seen ``min_sources`` distinct sources.
+    """
     step = elapse(scope, breaker, policy, now)
     current = step.breaker
     if current.state is BreakerState.HALF_OPEN:
@@ -79,11 +89,22 @@ def on_failure(scope: str, breaker: Breaker, policy: BreakerPolicy, now: float, 
         )
     if current.state is BreakerState.OPEN:
         return step  # late answers from calls started before it opened
+    need = 1 if source in (None, scope) else policy.min_sources
+    sources = current.sources
+    if need > 1 and len(sources) < need:
+        sources = sources | {source or scope}
     failures = current.failures + 1
-    if failures < policy.failure_threshold:
-        return Step(replace(current, failures=failures))
+    if failures < policy.failure_threshold or (need > 1 and len(sources) < need):
+        return Step(replace(current, failures=failures, sources=sources))
+    across = f" across {len(sources)} integrations" if need > 1 else ""
     opened = Breaker(BreakerState.OPEN, failures, opened_at=now)
-    return step.then(scope, opened, now, f"{failures} consecutive failures; last: {reason}")
+    return step.then(scope, opened, now, f"{failures} consecutive failures{across}; last: {reason}")
+
+
+def on_call_failure(breakers: Mapping[str, Breaker], policy: BreakerPolicy, now: float, reason: str) -> dict[str, Step]:
+    """A failure reported for a call's scopes (broadest first): the last one names the source."""
+    source = list(breakers)[-1]
+    return {scope: on_failure(scope, b, policy, now, reason, source) for scope, b in breakers.items()}
 
 
 @dataclass(frozen=True)
@@ -116,4 +137,6 @@ def status(breaker: Breaker, policy: BreakerPolicy, now: float) -> BreakerStatus
     """The state as a caller would find it now, without changing anything."""
     current = elapse("", breaker, policy, now).breaker
     opened_at = timestamp(current.opened_at) if current.opened_at is not None else None
-    return BreakerStatus(current.state, current.failures, opened_at, refusal(current, policy, now))
+    return BreakerStatus(
+        current.state, current.failures, opened_at, refusal(current, policy, now), len(current.sources)
+    )

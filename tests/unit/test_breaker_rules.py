@@ -8,9 +8,19 @@ from __future__ import annotations
 import pytest
 
 from control_plane.domain.breaker import BreakerPolicy, BreakerState, breaker_scopes
-from tests.support.breaker_oracle import Breaker, admit, elapse, on_failure, on_success, refusal, status
+from tests.support.breaker_oracle import (
+    Breaker,
+    admit,
+    elapse,
+    on_call_failure,
+    on_failure,
+    on_success,
+    refusal,
+    status,
+)
 
 POLICY = BreakerPolicy(failure_threshold=5, open_seconds=60.0)
+SHARED = BreakerPolicy(failure_threshold=5, open_seconds=60.0, min_sources=3)
 SCOPE = "shopify"
 T0 = 1_800_000_000.0
 
@@ -103,10 +113,65 @@ def test_status_applies_the_timer_without_changing_anything() -> None:
     assert later.state is BreakerState.HALF_OPEN and later.retry_after_s == 0 and later.failures == 5
 
 
+def shop(name: str) -> str:
+    return breaker_scopes(SCOPE, name)[1]
+
+
+def fail_calls(breakers: dict[str, Breaker], integrations: list[str], now: float = T0) -> dict[str, Breaker]:
+    """One failed call per entry of ``integrations``, each guarded by the provider and that integration."""
+    for integration in integrations:
+        call = {SCOPE: breakers.get(SCOPE, Breaker()), shop(integration): breakers.get(shop(integration), Breaker())}
+        breakers = {**breakers, **{s: step.breaker for s, step in on_call_failure(call, SHARED, now, "500").items()}}
+    return breakers
+
+
+def test_one_sick_shop_failing_50_times_opens_its_own_breaker_and_never_the_providers() -> None:
+    breakers = fail_calls({}, ["sick"] * 50)
+    assert breakers[shop("sick")].state is BreakerState.OPEN
+    provider = breakers[SCOPE]
+    assert provider.state is BreakerState.CLOSED and provider.failures == 50 and provider.sources == {shop("sick")}
+
+
+def test_failures_from_three_distinct_shops_open_the_provider() -> None:
+    two = fail_calls({}, ["a", "b"] * 5)
+    assert two[SCOPE].state is BreakerState.CLOSED and len(two[SCOPE].sources) == 2
+    call = {SCOPE: two[SCOPE], shop("c"): Breaker()}
+    steps = on_call_failure(call, SHARED, T0, "HTTP 500")
+    assert steps[SCOPE].breaker.state is BreakerState.OPEN and steps[SCOPE].breaker.sources == frozenset()
+    (moved,) = steps[SCOPE].transitions
+    assert moved.reason == "11 consecutive failures across 3 integrations; last: HTTP 500"
+    assert steps[shop("c")].breaker.state is BreakerState.CLOSED  # one failure of its own so far
+
+
+def test_three_shops_still_need_the_threshold_of_failures() -> None:
+    assert fail_calls({}, ["a", "b", "c", "a"])[SCOPE].state is BreakerState.CLOSED
+    assert fail_calls({}, ["a", "b", "c", "a", "b"])[SCOPE].state is BreakerState.OPEN
+
+
+def test_a_success_from_any_shop_ends_the_providers_run_and_forgets_its_shops() -> None:
+    breakers = fail_calls({}, ["sick"] * 10 + ["b"])
+    reset = on_success(SCOPE, breakers[SCOPE], SHARED, T0).breaker
+    assert reset == Breaker()
+    assert fail_calls({**breakers, SCOPE: reset}, ["c", "c", "c", "c"])[SCOPE].state is BreakerState.CLOSED
+
+
+def test_with_one_source_enough_any_shop_opens_the_provider_as_before() -> None:
+    call = {SCOPE: fail(Breaker(), 4), shop("sick"): Breaker()}
+    steps = on_call_failure(call, POLICY, T0, "500")
+    assert steps[SCOPE].breaker.state is BreakerState.OPEN
+    assert steps[SCOPE].transitions[0].reason == "5 consecutive failures; last: 500"
+
+
+def test_a_shared_scope_reports_the_shops_of_its_run() -> None:
+    assert status(fail_calls({}, ["a", "b"])[SCOPE], SHARED, T0).sources == 2
+    assert status(fail_calls({}, ["a"] * 5)[shop("a")], SHARED, T0).sources == 0
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
         {"failure_threshold": 0, "open_seconds": 1.0},
+        {"failure_threshold": 1, "open_seconds": 1.0, "min_sources": 0},
         {"failure_threshold": 1, "open_seconds": 0.0},
         {"failure_threshold": 1, "open_seconds": 1.0, "probe_lease_s": -1.0},
         {"failure_threshold": 1, "open_seconds": 1.0, "half_open_retry_s": float("nan")},

@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 from redis.asyncio import Redis
 
-from control_plane.domain.breaker import BreakerPolicy, breaker_scopes
+from control_plane.domain.breaker import breaker_scopes
 from control_plane.domain.providers import Provider
 from control_plane.domain.ratelimit import provider_bucket_key, query_cost_key, spec_for
 from control_plane.integrations.metrics.provider_calls import ProviderCallCounters
@@ -44,8 +44,7 @@ class ProviderClients:
         self._http = http
         self._settings = settings
         self._bucket = RedisTokenBucket(redis)
-        policy = BreakerPolicy(settings.breaker.failure_threshold, settings.breaker.open_seconds)
-        self._breaker = RedisCircuitBreaker(redis, policy, transitions_kept=settings.breaker.transitions_kept)
+        self._breaker = RedisCircuitBreaker.from_settings(redis, settings.breaker)
         self._counters = ProviderCallCounters(redis)
         self._query_cost = QueryCostBucket(redis)
 

@@ -4,8 +4,10 @@ The script holds the breaker's rules (counting, opening, the single probe,
 closing and re-opening); this module only names the scopes and reads the
 answers.  Scopes nest by convention: ``shopify`` guards the whole provider and
 ``shopify:integration:<uuid>`` one company's integration; a call names all
-that apply and every one must let it through. Transitions go to a capped
-stream for dashboards and metrics.
+that apply, broadest first, and every one must let it through.  The last scope
+named is the call's source: the provider's scope opens only on failures from
+``min_sources`` distinct integrations, the integration's on its own failures.
+Transitions go to a capped stream for dashboards and metrics.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from control_plane.domain.breaker import (
     timestamp,
 )
 from control_plane.integrations.redis_state._scripts import REDIS_ERRORS, lua_source, text, unavailable
+from control_plane.settings import BreakerSettings
 
 BREAKER_KEY_PREFIX = "icp:breaker:state:"
 TRANSITIONS_KEY = "icp:breaker:transitions"
@@ -56,6 +59,14 @@ class RedisCircuitBreaker:
         self._kept = transitions_kept
         self._script = redis.register_script(_SCRIPT)
 
+    @classmethod
+    def from_settings(cls, redis: Redis, settings: BreakerSettings) -> RedisCircuitBreaker:
+        """The deployment's breakers: ``ICP_BREAKER_*`` (the provider scope needs several integrations failing)."""
+        policy = BreakerPolicy(
+            settings.failure_threshold, settings.open_seconds, min_sources=settings.provider_min_integrations
+        )
+        return cls(redis, policy, transitions_kept=settings.transitions_kept)
+
     async def before_call(self, scopes: Sequence[str]) -> None:
         """Return if every scope lets the call through, else raise :class:`BreakerOpen` for the longest wait.
 
@@ -76,16 +87,24 @@ class RedisCircuitBreaker:
             await self._run("success", names)
 
     async def record_failure(self, scopes: Sequence[str], reason: str) -> None:
-        """Counts a failure (5xx, timeout, reset; never a 429); re-opens a half-open breaker."""
+        """Counts a failure (5xx, timeout, reset; never a 429) of the last scope's source; re-opens a half-open breaker.
+
+        The other scopes count it too but open only once their run spans ``min_sources`` distinct sources.
+        """
         names = _scopes(scopes)
         if names:
             await self._run("failure", names, reason[:_MAX_REASON])
 
     async def state(self, scope: str) -> BreakerStatus:
-        """(state, failures, opened_at, retry_after_s) as of now, for dashboards; changes nothing."""
-        state, failures, opened_at, retry_after = (text(value) for value in await self._run("status", _scopes([scope])))
+        """(state, failures, opened_at, retry_after_s, sources) as of now, for dashboards; changes nothing."""
+        reply = (text(value) for value in await self._run("status", _scopes([scope])))
+        state, failures, opened_at, retry_after, sources = reply
         return BreakerStatus(
-            BreakerState(state), int(failures), timestamp(float(opened_at)) if opened_at else None, float(retry_after)
+            BreakerState(state),
+            int(failures),
+            timestamp(float(opened_at)) if opened_at else None,
+            float(retry_after),
+            int(sources),
         )
 
     async def recent_transitions(self, limit: int = 100) -> list[Transition]:
@@ -111,6 +130,7 @@ class RedisCircuitBreaker:
             policy.half_open_retry_s,
             self._kept,
             ttl_ms,
+            policy.min_sources,
             *scopes,
         ]
         keys = [TRANSITIONS_KEY, *(breaker_key(scope) for scope in scopes)]
