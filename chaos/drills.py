@@ -16,6 +16,7 @@ from chaos.faults import Fault, ProviderFaults, ProxyDisabled, Toxic
 from chaos.invariants import image_checks
 from chaos.model import Check
 from chaos.process_faults import RedisCrashed
+from chaos.shop_drills import sick_shop, sick_shop_checks
 from chaos.throttle import NoisyNeighbour
 from chaos.worker_drills import (
     crashes_measured,
@@ -243,6 +244,16 @@ DRILLS: dict[str, Drill] = {
             breaker_recovered,
             _breaker_checks,
             ci=True,
+        ),
+        Drill(
+            "sick-shop",
+            "provider",
+            "sick-shop.md",
+            "One shop answers 500 while other vendors of the provider import",
+            sick_shop,
+            breaker_opened,
+            breaker_recovered,
+            sick_shop_checks,
         ),
         Drill(
             "provider-slow",

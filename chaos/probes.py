@@ -68,9 +68,14 @@ async def breaker_closed(env: ChaosEnv, tenant: Tenant) -> Check:
 
 
 async def breaker_transitions(env: ChaosEnv, tenant: Tenant) -> list[Transition]:
+    """The transitions of the tenant's own integration breaker, oldest first."""
+    return await scope_transitions(env, breaker_scopes(tenant.provider.value, str(tenant.integration_id))[1])
+
+
+async def scope_transitions(env: ChaosEnv, scope: str) -> list[Transition]:
+    """The recent transitions of one breaker scope (``shopify`` is the provider-wide one), oldest first."""
     store = RedisCircuitBreaker.from_settings(env.redis, env.settings.breaker)
-    scope = breaker_scopes(tenant.provider.value, str(tenant.integration_id))[1]
-    return [t for t in await store.recent_transitions(1000) if t.scope == scope]  # oldest first
+    return [t for t in await store.recent_transitions(1000) if t.scope == scope]
 
 
 async def steady_state(env: ChaosEnv, tenant: Tenant, minimum_workers: int) -> list[Check]:

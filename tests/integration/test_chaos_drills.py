@@ -129,6 +129,20 @@ async def test_provider_down_opens_the_breaker_defers_jobs_and_completes_them(
     assert record.detect_s is not None
 
 
+async def test_a_sick_shop_trips_only_its_own_breaker_while_other_vendors_import(
+    chaos_env: Callable[[], ChaosEnv],
+) -> None:
+    env = chaos_env()
+    record = await run_drill(env, "sick-shop", FAST, lambda _line: None)
+
+    assert verdict(record) == "pass", await _story(env, record)
+    checks = {c.name: c for c in record.invariants}
+    assert checks["sick shop's own breaker opened"].ok and checks["sick shop's jobs deferred or retried"].ok
+    assert checks["provider-wide breaker stayed closed"].ok
+    assert checks["other vendors' imports completed while the shop was sick"].value == 3
+    assert checks["lost jobs"].value == 0 and checks["jobs wrongly failed"].value == 0
+
+
 async def test_worker_sigkill_mid_job_is_resumed_by_another_worker(chaos_env: Callable[[], ChaosEnv]) -> None:
     env = chaos_env()
     record = await run_drill(env, "worker-sigkill", FAST, lambda _line: None)
