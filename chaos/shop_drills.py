@@ -48,10 +48,11 @@ async def sick_shop(ctx: DrillContext) -> None:
         ctx.scratch["vendors_done_while_sick"] = len(await _completed(ctx, jobs))
         ctx.note("observe", "other vendors' imports finished" if done else "other vendors' imports NOT finished")
         await asyncio.sleep(max(0.0, ctx.options.degrade_s - (time.monotonic() - started)))  # the fault's length
-        await lift(ctx, fault)
-        ctx.mark_restored()
     finally:
         watcher.cancel()
+        if fault in ctx.scratch.get("active", []):  # also when a step above raised: the shop gets well now
+            await lift(ctx, fault)
+            ctx.mark_restored()
 
 
 async def _vendors(ctx: DrillContext) -> list[Tenant]:
