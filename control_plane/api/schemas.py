@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -141,6 +141,10 @@ class EventList(msgspec.Struct):
     items: list[Event]
 
 
+ReadinessStatus = Literal["ok", "degraded", "unavailable"]
+
+
 class Readiness(msgspec.Struct):
-    status: str
+    status: ReadinessStatus
+    """``degraded``: ready, but a dependency answers slowly (its check says how slowly)."""
     checks: dict[str, str]

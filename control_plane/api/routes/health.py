@@ -7,7 +7,7 @@ from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 
 from control_plane.api.access import NO_CREDENTIAL, access
-from control_plane.api.schemas import Readiness
+from control_plane.api.schemas import Readiness, ReadinessStatus
 from control_plane.domain.principals import Access
 from control_plane.services.health import check_readiness
 
@@ -21,6 +21,8 @@ async def live() -> dict[str, str]:
     "/health/ready",
     tags=["health"],
     summary="PostgreSQL and Redis are reachable",
+    description="`status` is `ok`, `degraded` (ready, but a dependency answers slowly; its check says how slowly) "
+    "or `unavailable` (503).",
     opt=access(Access.PUBLIC),
     security=NO_CREDENTIAL,
     responses={503: ResponseSpec(Readiness, description="A dependency does not answer (see `checks`); retry later.")},
@@ -28,5 +30,6 @@ async def live() -> dict[str, str]:
 async def ready(state: State) -> Response[Readiness]:
     checks = await check_readiness(state.sessions, state.queue)
     ok = all(check.ok for check in checks)
-    body = Readiness(status="ok" if ok else "unavailable", checks={c.name: c.detail for c in checks})
+    status: ReadinessStatus = "unavailable" if not ok else "degraded" if any(c.slow for c in checks) else "ok"
+    body = Readiness(status=status, checks={c.name: c.detail for c in checks})
     return Response(body, status_code=200 if ok else 503, headers={} if ok else {"Retry-After": "5"})
