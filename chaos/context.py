@@ -24,6 +24,7 @@ class DrillContext:
     catalog_size: int
     injected_at: float | None = None
     """Monotonic time of the first injection."""
+    injected_wall: datetime | None = None
     restored_at: float | None = None
     """Monotonic time the dependency came back (rollback, or the restarted process ready)."""
     restored_wall: datetime | None = None
@@ -36,6 +37,7 @@ class DrillContext:
     def mark_injected(self) -> None:
         if self.injected_at is None:
             self.injected_at = time.monotonic()
+            self.injected_wall = datetime.now(UTC)
 
     def mark_restored(self) -> None:
         self.restored_at = time.monotonic()

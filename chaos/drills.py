@@ -11,11 +11,12 @@ import asyncio
 
 from chaos import probes
 from chaos.context import DrillContext
-from chaos.drill_kit import Drill, api_unready, apply, flowing, hold, jobs_noticed, lift
+from chaos.drill_kit import Drill, apply, hold, lift
 from chaos.faults import Fault, ProviderFaults, ProxyDisabled, Toxic
 from chaos.invariants import image_checks
 from chaos.model import Check
 from chaos.process_faults import RedisCrashed
+from chaos.recovery import imports_flow, system_noticed
 from chaos.shop_drills import sick_shop, sick_shop_checks
 from chaos.throttle import NoisyNeighbour
 from chaos.worker_drills import (
@@ -28,6 +29,7 @@ from chaos.worker_drills import (
     sigterm,
     worker_exited,
 )
+from control_plane.integrations.metrics.provider_calls import ProviderCallCounters
 
 # --- Redis ---------------------------------------------------------------------------------------
 
@@ -52,11 +54,6 @@ async def _redis_latency(ctx: DrillContext) -> None:
         Toxic(env.toxiproxy, "redis", "bandwidth", {"rate": 256}),
     ]
     await hold(ctx, faults, ctx.options.degrade_s)
-
-
-async def redis_slow(ctx: DrillContext) -> bool:
-    rtt = await probes.redis_round_trip_ms(ctx.env)
-    return rtt is None or rtt > 150
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
@@ -116,7 +113,7 @@ async def breaker_opened(ctx: DrillContext) -> bool:
 
 
 async def breaker_recovered(ctx: DrillContext) -> bool:
-    return await probes.breaker_state(ctx.env, ctx.tenant) == "closed" and await flowing(ctx)
+    return await probes.breaker_state(ctx.env, ctx.tenant) == "closed" and await imports_flow(ctx)
 
 
 async def _breaker_checks(ctx: DrillContext) -> list[Check]:
@@ -161,20 +158,33 @@ async def _provider_slow(ctx: DrillContext) -> None:
     await hold(ctx, [toxic], ctx.options.degrade_s)
 
 
-async def provider_slow(ctx: DrillContext) -> bool:
-    rtt = await probes.provider_round_trip_ms(ctx.env)
-    return rtt is None or rtt > 1000
+async def _system_429s(ctx: DrillContext) -> int:
+    """429 answers the system's own provider calls received, as its workers counted them (all time)."""
+    calls = await ProviderCallCounters(ctx.env.redis).read()
+    return calls.by_status.get(("shopify", "429"), 0)
 
 
 async def _provider_throttle(ctx: DrillContext) -> None:
     neighbour = NoisyNeighbour(ctx.env.sim_admin, ctx.tenant.account, ctx.env.settings.provider.shopify_api_version)
     ctx.scratch["neighbour"] = neighbour
+    before = await _system_429s(ctx)
     await hold(ctx, [neighbour], ctx.options.degrade_s)
+    ctx.scratch["system_429s"] = await _system_429s(ctx) - before
 
 
 async def _throttle_checks(ctx: DrillContext) -> list[Check]:
+    """The storm reached the system: its own calls were answered 429 (not only the neighbour's)."""
     storm = await NoisyNeighbour.rate_limited(ctx.env.sim_admin, ctx.tenant.account)
-    return [Check("429 answers during the storm", storm > 0, storm, "> 0", "the storm must really happen")]
+    reached = ctx.scratch.get("system_429s", 0)
+    return [
+        Check(
+            "429 answers to the system's own calls during the storm",
+            reached > 0,
+            reached,
+            "> 0",
+            f"{storm} 429 answers on the shop in all",
+        )
+    ]
 
 
 # --- S3 and the network --------------------------------------------------------------------------
@@ -201,8 +211,8 @@ DRILLS: dict[str, Drill] = {
             "redis-outage.md",
             "Redis cut 30 s, then killed and restarted from its AOF",
             _redis_outage,
-            api_unready,
-            flowing,
+            system_noticed,
+            imports_flow,
             ci=True,
         ),
         Drill(
@@ -211,19 +221,21 @@ DRILLS: dict[str, Drill] = {
             "redis-latency.md",
             "Redis 200 ms ± 50 ms each way plus 256 KB/s",
             _redis_latency,
-            redis_slow,
-            flowing,
+            system_noticed,
+            imports_flow,
             ci=True,
         ),
-        Drill("db-outage", "db", "database-outage.md", "PostgreSQL unreachable", _db_outage, api_unready, flowing),
+        Drill(
+            "db-outage", "db", "database-outage.md", "PostgreSQL unreachable", _db_outage, system_noticed, imports_flow
+        ),
         Drill(
             "db-latency",
             "db",
             "database-outage.md",
             "PostgreSQL 400 ms ± 100 ms each way",
             _db_latency,
-            jobs_noticed,
-            flowing,
+            system_noticed,
+            imports_flow,
         ),
         Drill(
             "db-timeout",
@@ -231,8 +243,8 @@ DRILLS: dict[str, Drill] = {
             "database-outage.md",
             "PostgreSQL connections stall and close after 4 s",
             _db_timeout,
-            api_unready,
-            flowing,
+            system_noticed,
+            imports_flow,
         ),
         Drill(
             "provider-down",
@@ -244,6 +256,7 @@ DRILLS: dict[str, Drill] = {
             breaker_recovered,
             _breaker_checks,
             ci=True,
+            detect_within_s=60.0,
         ),
         Drill(
             "sick-shop",
@@ -254,6 +267,7 @@ DRILLS: dict[str, Drill] = {
             breaker_opened,
             breaker_recovered,
             sick_shop_checks,
+            detect_within_s=60.0,
         ),
         Drill(
             "provider-slow",
@@ -261,8 +275,9 @@ DRILLS: dict[str, Drill] = {
             "provider-down.md",
             "Provider 2.5 s ± 0.5 s per call",
             _provider_slow,
-            provider_slow,
-            flowing,
+            system_noticed,
+            imports_flow,
+            detect_within_s=60.0,
         ),
         Drill(
             "provider-throttle",
@@ -270,19 +285,30 @@ DRILLS: dict[str, Drill] = {
             "provider-throttle.md",
             "A noisy neighbour drains the shop's API quota (429 storm)",
             _provider_throttle,
-            jobs_noticed,
-            flowing,
+            system_noticed,
+            imports_flow,
             _throttle_checks,
+            detect_within_s=60.0,
         ),
-        Drill("s3-outage", "s3", "s3-outage.md", "S3 away mid-import", _s3_outage, jobs_noticed, flowing, image_checks),
+        Drill(
+            "s3-outage",
+            "s3",
+            "s3-outage.md",
+            "S3 away mid-import",
+            _s3_outage,
+            system_noticed,
+            imports_flow,
+            image_checks,
+            detect_within_s=60.0,
+        ),
         Drill(
             "network-partition",
             "network",
             "network-partition.md",
             "timeout toxics on PostgreSQL, Redis, S3 and the provider",
             _partition,
-            api_unready,
-            flowing,
+            system_noticed,
+            imports_flow,
         ),
         Drill(
             "worker-sigkill",
@@ -303,6 +329,7 @@ DRILLS: dict[str, Drill] = {
             worker_exited,
             crashes_measured,
             drain_checks,
+            detect_within_s=45.0,
         ),
         Drill(
             "worker-oom",

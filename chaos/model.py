@@ -1,9 +1,12 @@
 """What a drill records and how it is judged: pure data and rules, no I/O.
 
-A drill passes only when the steady state held before *and* after, every
-invariant held, and recovery (when the drill measures one) beat its
-REQ-MTTR target.  A steady state that fails before injection aborts the drill:
-that run proves nothing, so its verdict is ``aborted`` (reported as a fail).
+A drill passes only when something was injected, the steady state held
+before *and* after, every invariant held (there must be some), the system
+itself signalled the fault within the drill's detection target, and imports
+flowed again within the REQ-MTTR target.  A steady state that fails before
+injection, a drill step that raised, a wait that timed out or an interrupted
+run aborts the drill: its verdict is ``aborted`` (reported as a fail), whatever
+was measured before.
 """
 
 from __future__ import annotations
@@ -73,9 +76,14 @@ class DrillRecord:
     invariants: list[Check] = field(default_factory=list)
     timeline: list[Action] = field(default_factory=list)
     detect_s: float | None = None
+    """Seconds from the injection to the first signal *of the system* (readiness, breaker, lease sweep, a job's
+    retry or deferral); harness pings do not count."""
+    detect_target_s: float = 30.0
     recover_s: float | None = None
+    """Seconds from the fault lifted until imports flow again (a job submitted after it started, and a job
+    committed products or finished)."""
     aborted: str | None = None
-    """Why the drill did not inject (steady state failed before) or stopped early."""
+    """Why the drill did not inject (steady state failed before) or stopped early (raised, timed out, interrupted)."""
     workload: dict[str, Any] = field(default_factory=dict)
 
     def note(self, at: datetime, kind: str, what: str, **attributes: Any) -> Action:
@@ -92,15 +100,25 @@ def recovery_check(record: DrillRecord) -> Check:
     return Check("time to recover (s)", record.recover_s < target, round(record.recover_s, 2), f"< {target:g}")
 
 
+def detection_check(record: DrillRecord) -> Check:
+    """Time until the system itself signalled the fault, against the drill's target; never signalled fails."""
+    target = record.detect_target_s
+    if record.detect_s is None:
+        return Check("time to detect (s)", False, None, f"< {target:g}", "the system never signalled the fault")
+    return Check("time to detect (s)", record.detect_s < target, round(record.detect_s, 2), f"< {target:g}")
+
+
 def verdict(record: DrillRecord) -> str:
-    """``pass`` only if something was injected, nothing aborted, both steady states and every invariant held,
-    and recovery beat its MTTR."""
+    """``pass`` only if something was injected, nothing aborted, both steady states held, there were invariants
+    and every one held, and detection and recovery beat their targets."""
     if record.aborted is not None:
         return "aborted"
     if not any(action.kind == "inject" for action in record.timeline):
         return "fail"  # nothing was broken: the run proves nothing
-    checks = [*record.before, *record.after, *record.invariants, recovery_check(record)]
-    return "pass" if checks and all(check.ok for check in checks) else "fail"
+    if not (record.before and record.after and record.invariants):
+        return "fail"  # a run that checked nothing afterwards proves nothing either
+    checks = [*record.before, *record.after, *record.invariants, detection_check(record), recovery_check(record)]
+    return "pass" if all(check.ok for check in checks) else "fail"
 
 
 def as_json(record: DrillRecord) -> dict[str, Any]:
@@ -110,8 +128,8 @@ def as_json(record: DrillRecord) -> dict[str, Any]:
     items = [_item(c, "before: ") for c in record.before]
     items += [_item(c, "after: ") for c in record.after]
     items += [_item(c, "invariant: ") for c in record.invariants]
+    items.append(_item(detection_check(record), ""))
     items.append(_item(recovery, ""))
-    items.append({"name": "time to detect (s)", "value": _round(record.detect_s), "target": None, "verdict": "pass"})
     return {
         "kind": "chaos",
         "name": record.drill,
@@ -124,6 +142,7 @@ def as_json(record: DrillRecord) -> dict[str, Any]:
         "runbook": record.runbook,
         "failure": asdict(record.failure),
         "detect_s": _round(record.detect_s),
+        "detect_target_s": record.detect_target_s,
         "recover_s": _round(record.recover_s),
         "items": items,
         "timeline": [{**asdict(a), "at": a.at.isoformat()} for a in record.timeline],

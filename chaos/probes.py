@@ -7,7 +7,6 @@ dead dependency reads as "not ready" instead of crashing the drill.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Awaitable
 from datetime import datetime
@@ -21,7 +20,6 @@ from chaos.faults import bounded
 from chaos.model import Check
 from control_plane.db.models import ImportJob, JobEvent
 from control_plane.domain.breaker import Transition, breaker_scopes
-from control_plane.integrations.queue import create_redis
 from control_plane.integrations.redis_state.circuit_breaker import RedisCircuitBreaker
 
 PROBE_TIMEOUT_S = 3.0
@@ -107,14 +105,6 @@ async def all_settled(env: ChaosEnv, job_ids: list[uuid.UUID]) -> bool:
     return len(rows) == len(job_ids) and all(_status(r) in TERMINAL for r in rows)
 
 
-async def progress_since(env: ChaosEnv, job_ids: list[uuid.UUID], since: datetime) -> bool:
-    """The pipeline flows: a job heartbeat or finished after ``since``, or nothing is left to do."""
-    rows = await job_rows(env, job_ids)
-    if rows and all(_status(r) in TERMINAL for r in rows):
-        return True
-    return any((r.heartbeat_at and r.heartbeat_at > since) or (r.finished_at and r.finished_at > since) for r in rows)
-
-
 async def running_jobs(env: ChaosEnv, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     """RUNNING job -> the name of the worker holding it (worker ids are ``<host>:<name>``)."""
     rows = await job_rows(env, job_ids)
@@ -131,27 +121,3 @@ async def events_since(env: ChaosEnv, job_ids: list[uuid.UUID], since: datetime,
             .order_by(JobEvent.at)
         )
         return list(await session.execute(query))
-
-
-async def redis_round_trip_ms(env: ChaosEnv) -> float | None:
-    """A PING through the ``redis`` proxy, as the applications see Redis; None if it fails."""
-    client = create_redis(env.settings.redis)
-    started = time.monotonic()
-    try:
-        await asyncio.wait_for(client.ping(), PROBE_TIMEOUT_S)
-    except Exception:
-        return None
-    finally:
-        await client.aclose()
-    return (time.monotonic() - started) * 1000
-
-
-async def provider_round_trip_ms(env: ChaosEnv) -> float | None:
-    """The simulator's health through the ``shopify`` proxy, as workers reach the provider."""
-    started = time.monotonic()
-    try:
-        async with httpx.AsyncClient(base_url=env.settings.simulator.shopify_base, timeout=PROBE_TIMEOUT_S) as client:
-            response = await client.get("/_sim/health")
-    except httpx.HTTPError:
-        return None
-    return (time.monotonic() - started) * 1000 if response.status_code == 200 else None

@@ -21,9 +21,10 @@ from chaos.env import ChaosEnv, create_tenant
 from chaos.faults import reset_proxies
 from chaos.invariants import check_all
 from chaos.model import SEED_FAILURES, DrillRecord
+from chaos.recovery import CANARY, start_canary
 from chaos.report import run_id
 from chaos.waiting import poll_until
-from chaos.workload import WorkloadDriver, WorkloadSpec
+from chaos.workload import WorkloadDriver, WorkloadSpec, submissions_check
 from harness.settings.chaos import ChaosSettings
 
 Reporter = Callable[[str], None]
@@ -56,12 +57,16 @@ async def run_drill(
         image_format="png" if oom else "jpeg",
     )
     driver = WorkloadDriver(env.api, tenant, WorkloadSpec(options.jobs, options.submit_interval_s, options.seed), rid)
+    record.detect_target_s = drill.detect_within_s
     ctx = DrillContext(env, tenant, record, options, driver, options.products)
     try:
         await _lifecycle(ctx, drill, report)
     except (asyncio.CancelledError, KeyboardInterrupt):
         record.aborted = record.aborted or "interrupted by the operator; faults rolled back"
         raise
+    except Exception as exc:  # a wait that timed out, a probe that broke: the run proves nothing, and says why
+        record.aborted = record.aborted or f"drill raised {type(exc).__name__}: {exc}"[:300]
+        report(f"{name}: aborted: {record.aborted}")
     finally:
         record.finished_at = datetime.now(UTC)
         record.workload = {**driver.result.as_dict(), "unprompted_worker_exits": ctx.scratch.get("unprompted_exits", 0)}
@@ -85,7 +90,10 @@ async def _lifecycle(ctx: DrillContext, drill: Drill, report: Reporter) -> None:
     ctx.note("workload", "started", jobs=options.jobs, seed=options.seed, interval_s=options.submit_interval_s)
     detector: asyncio.Task[float | None] | None = None
     try:
-        await poll_until(lambda: _some_job_running(ctx), 90.0)
+        if await poll_until(lambda: _some_job_running(ctx), 90.0) is None:
+            record.aborted = "no job of the workload started within 90 s: nothing to break under"
+            report(f"{drill.name}: aborted: {record.aborted}")
+            return
         report(f"{drill.name}: injecting ({drill.summary})")
         detector = asyncio.create_task(_detect(ctx, drill))
         try:
@@ -96,6 +104,8 @@ async def _lifecycle(ctx: DrillContext, drill: Drill, report: Reporter) -> None:
             report(f"{drill.name}: {record.aborted}")
         if ctx.restored_at is None:
             ctx.mark_restored()
+        if "recoveries" not in ctx.scratch:
+            start_canary(ctx)  # recovery: a job submitted from now on must start
         report(f"{drill.name}: fault lifted; waiting for recovery")
         if "recoveries" in ctx.scratch:  # process drills timed each crash themselves
             measured = ctx.scratch["recoveries"]
@@ -108,17 +118,28 @@ async def _lifecycle(ctx: DrillContext, drill: Drill, report: Reporter) -> None:
         await _finish_detection(ctx, detector)
         report(f"{drill.name}: recovery {_seconds(record.recover_s)}; waiting for every job to finish")
         await asyncio.wait_for(asyncio.shield(workload), options.settle_timeout_s)
+        await _canary_accounted(ctx)
         await _settle(ctx)
     finally:
         policy.cancel()
         await _rollback(ctx, report)
         workload.cancel()
+        if (canary := ctx.scratch.get(CANARY)) is not None:
+            canary.cancel()
         if detector is not None:
             detector.cancel()
     record.after = await probes.steady_state(env, ctx.tenant, options.min_workers)
     ctx.note("hypothesis", "steady state after", ok=all(c.ok for c in record.after))
-    record.invariants = await check_all(env, ctx.tenant, ctx.workload.result, ctx.catalog_size)
+    record.invariants = [submissions_check(ctx.workload.result)]
+    record.invariants += await check_all(env, ctx.tenant, ctx.workload.result, ctx.catalog_size)
     record.invariants += await drill.checks(ctx)
+
+
+async def _canary_accounted(ctx: DrillContext) -> None:
+    """The canary's submission is over (accepted or given up), so the invariants account for it too."""
+    canary = ctx.scratch.get(CANARY)
+    if canary is not None:
+        await asyncio.wait_for(asyncio.shield(canary), ctx.options.settle_timeout_s)
 
 
 async def _settle(ctx: DrillContext) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from chaos.env import Tenant
+from chaos.model import Check
 
 IMPORTS = "/api/v1/imports"
 
@@ -58,6 +59,19 @@ class WorkloadResult:
         }
 
 
+def submissions_check(result: WorkloadResult) -> Check:
+    """Every submission was accepted in the end: the drill's client retries 429 and 5xx, so a refusal for good,
+    or a submission still refused when the client gave up, is a fail, named."""
+    refused = result.not_accepted
+    return Check(
+        "submissions not accepted",
+        not refused,
+        len(refused),
+        0,
+        ", ".join(refused[:5]) or f"{len(result.accepted)} accepted",
+    )
+
+
 class WorkloadDriver:
     def __init__(self, api: httpx.AsyncClient, tenant: Tenant, spec: WorkloadSpec, run_id: str) -> None:
         self._api = api
@@ -65,6 +79,7 @@ class WorkloadDriver:
         self._spec = spec
         self._run_id = run_id
         self._random = random.Random(spec.seed)
+        self._canaries = 0
         self.result = WorkloadResult()
 
     async def run(self) -> WorkloadResult:
@@ -77,7 +92,18 @@ class WorkloadDriver:
         await asyncio.gather(*pending)
         return self.result
 
-    async def _submit(self, index: int, include_images: bool) -> None:
+    async def submit_canary(self) -> str:
+        """One more job, submitted now (after a fault was lifted), retried like the others; its Idempotency-Key.
+
+        Recovery is timed until a job submitted after the fault has started, so the new job is
+        accounted for like every other (it lands in :attr:`WorkloadResult.accepted`).
+        """
+        self._canaries += 1
+        index = f"canary-{self._canaries}"
+        await self._submit(index, include_images=False)
+        return f"chaos-{self._run_id}-{self._spec.seed}-{index}"
+
+    async def _submit(self, index: int | str, include_images: bool) -> None:
         key = f"chaos-{self._run_id}-{self._spec.seed}-{index}"
         body = {"integration_id": str(self._tenant.integration_id), "options": {"include_images": include_images}}
         headers = {"Authorization": f"Bearer {self._tenant.key}", "Idempotency-Key": key}

@@ -17,7 +17,11 @@ import pytest
 import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
 
+from chaos.context import DrillContext
+from chaos.drill_kit import apply
+from chaos.drills import DRILLS
 from chaos.env import ChaosEnv, open_env
+from chaos.faults import ProxyDisabled
 from chaos.model import DrillRecord, verdict
 from chaos.runner import run_drill
 from control_plane.api.app import create_app
@@ -112,7 +116,9 @@ async def _story(env: ChaosEnv, record: DrillRecord) -> str:
             .order_by(JobEvent.id)
         )
         events = [f"{r.job_id} {r.at:%H:%M:%S.%f} {r.kind} {r.actor} {r.message or ''}" for r in rows]
-    return "\n".join([*_failures(record), *events])
+    aborted = [f"aborted: {record.aborted}"] if record.aborted else []
+    timeline = [f"+{a.offset_s:.1f}s {a.kind} {a.what} {a.attributes}" for a in record.timeline]
+    return "\n".join([*aborted, *_failures(record), *timeline, *events])
 
 
 async def test_provider_down_opens_the_breaker_defers_jobs_and_completes_them(
@@ -162,3 +168,22 @@ async def test_redis_latency_slows_but_loses_nothing_and_proxies_are_restored(
     assert redis_toxics == []
     assert verdict(record) == "pass", _failures(record)
     assert {a.attributes.get("toxic") for a in record.timeline if a.kind == "inject"} == {"latency", "bandwidth"}
+
+
+async def _redis_cut_for_good(ctx: DrillContext) -> None:
+    """A broken drill: it cuts Redis and never lifts the cut (only the runner's safety net does, at the end)."""
+    await apply(ctx, ProxyDisabled(ctx.env.toxiproxy, "redis"))
+
+
+async def test_a_fault_that_is_never_lifted_reports_fail(
+    chaos_env: Callable[[], ChaosEnv], monkeypatch: pytest.MonkeyPatch, toxiproxy: ToxiproxyClient
+) -> None:
+    """The verdict can fail: imports never flow again, so the drill is not a pass, and Redis is given back."""
+    broken = replace(DRILLS["redis-outage"], name="redis-cut-for-good", inject=_redis_cut_for_good)
+    monkeypatch.setitem(DRILLS, broken.name, broken)
+    quick = FAST.model_copy(update={"recovery_timeout_s": 5.0, "settle_timeout_s": 5.0})
+    record = await run_drill(chaos_env(), broken.name, quick, lambda _line: None)
+
+    assert verdict(record) in ("fail", "aborted")
+    assert record.recover_s is None
+    assert toxiproxy.proxies()["redis"]["enabled"], "the runner's safety net lifted the cut"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from chaos.invariants import accounting_checks
-from chaos.model import SEED_FAILURES, Check, DrillRecord, as_json, recovery_check, verdict
+from chaos.model import SEED_FAILURES, Check, DrillRecord, as_json, detection_check, recovery_check, verdict
 from chaos.report import gameday_json, gameday_markdown, run_id, summary_markdown, write_drill
 from chaos.workload import WorkloadResult
 
@@ -42,6 +42,35 @@ def test_recovery_slower_than_the_seed_target_fails() -> None:
 
 def test_never_recovering_fails() -> None:
     assert verdict(record(recover_s=None)) == "fail"
+
+
+def test_a_fault_the_system_never_signalled_fails() -> None:
+    unnoticed = record()
+    unnoticed.detect_s = None
+    assert verdict(unnoticed) == "fail"
+    assert detection_check(unnoticed).detail == "the system never signalled the fault"
+
+
+def test_detection_slower_than_the_drills_target_fails() -> None:
+    late = record()
+    late.detect_s = late.detect_target_s + 0.5
+    assert verdict(late) == "fail"
+    assert as_json(late)["items"][-2] == {
+        "name": "time to detect (s)",
+        "value": round(late.detect_s, 2),
+        "target": f"< {late.detect_target_s:g}",
+        "verdict": "fail",
+        "detail": "",
+    }
+
+
+def test_a_run_without_after_checks_or_invariants_proves_nothing() -> None:
+    unchecked = record()
+    unchecked.invariants = []
+    assert verdict(unchecked) == "fail"
+    unsteady = record()
+    unsteady.after = []
+    assert verdict(unsteady) == "fail"
 
 
 def test_a_run_that_injected_nothing_proves_nothing() -> None:
