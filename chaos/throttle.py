@@ -1,8 +1,11 @@
-"""A noisy neighbour: another app on the same shop spends its REST quota, so our calls meet 429 storms.
+"""A noisy neighbour: another client of the same app on the same shop spends its REST quota: 429 storms.
 
-Shopify's call limit is per shop, shared by every app installed on it; the
-neighbour calls the simulator directly (its real port) with the shop's token
-as fast as a few connections allow, keeping the leaky bucket full.
+Shopify's REST bucket is per app and store ("each app has access to a bucket"),
+so another app's calls never drain ours; what does is another client using the
+same app's access token on the shop (a vendor's own script, a second
+integration of theirs). The neighbour calls the simulator directly (its real
+port) with the shop's token as fast as a few connections allow, keeping the
+leaky bucket full; the drill checks that the system's own calls met 429s.
 """
 
 from __future__ import annotations
