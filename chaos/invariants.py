@@ -3,7 +3,9 @@
 - lost jobs: a job the API accepted (202/200 to the client) that PostgreSQL does not hold;
 - submitted = accounted: every accepted key maps to exactly one job row;
 - no job wrongly failed, and no job marked COMPLETED that did not import its whole catalog;
-- no duplicate products; every stored image row has its original and thumbnail in S3;
+- the tenant's products and images against what the simulator served (``catalog_checks``): every
+  served product stored, none the provider never served, every served image stored (both keys, both
+  objects in S3) or failed with a reason, no row claiming success without a key, no extra image rows;
 - no orphans after two reconciliation passes: the second pass finds nothing left to fix.
 """
 
@@ -15,11 +17,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from chaos.catalog_checks import catalog_checks
 from chaos.context import DrillContext
-from chaos.env import ChaosEnv, Tenant, image_store
+from chaos.env import ChaosEnv, Tenant
 from chaos.model import Check
 from chaos.workload import WorkloadResult
-from control_plane.db.models import ImportJob, Product, ProductImage
+from control_plane.db.models import ImportJob, ProductImage
 from control_plane.integrations.queue import RedisWorkQueue
 from control_plane.services.reconciliation import Reconciler
 
@@ -80,44 +83,6 @@ def accounting_checks(rows: list[Any], workload: WorkloadResult, catalog_size: i
     ]
 
 
-async def duplicate_products(env: ChaosEnv, tenant: Tenant) -> tuple[int, int]:
-    """(products, extra rows sharing a provider id) for the tenant."""
-    async with env.sessions() as session:
-        per_id = (
-            sa.select(Product.external_id, sa.func.count().label("n"))
-            .where(Product.company_id == tenant.company_id)
-            .group_by(Product.external_id)
-            .subquery()
-        )
-        total, extra = (
-            await session.execute(
-                sa.select(
-                    sa.func.coalesce(sa.func.sum(per_id.c.n), 0), sa.func.coalesce(sa.func.sum(per_id.c.n - 1), 0)
-                )
-            )
-        ).one()
-    return int(total), int(extra)
-
-
-async def missing_objects(env: ChaosEnv, tenant: Tenant) -> tuple[int, list[str]]:
-    """(stored image rows checked, S3 keys they name that are absent)."""
-    async with env.sessions() as session:
-        rows = list(
-            await session.execute(
-                sa.select(ProductImage.s3_key, ProductImage.thumbnail_key).where(
-                    ProductImage.company_id == tenant.company_id, ProductImage.s3_key.is_not(None)
-                )
-            )
-        )
-    keys = sorted({key for row in rows for key in (row.s3_key, row.thumbnail_key) if key})
-    absent = []
-    async with image_store(env) as store:
-        for key in keys:
-            if not await store.exists(key):
-                absent.append(key)
-    return len(rows), absent
-
-
 async def image_checks(ctx: DrillContext) -> list[Check]:
     """After a storage fault: no image row left unstored (the attempt must fail and retry, not drop the image).
 
@@ -156,13 +121,7 @@ async def reconcile_twice(env: ChaosEnv) -> tuple[dict[str, Any], dict[str, Any]
 async def check_all(env: ChaosEnv, tenant: Tenant, workload: WorkloadResult, catalog_size: int) -> list[Check]:
     rows = await _jobs(env, tenant)
     checks = accounting_checks(rows, workload, catalog_size)
-    total, extra = await duplicate_products(env, tenant)
-    checks.append(Check("duplicate products", extra == 0, extra, 0, f"{total} product rows"))
-    checks.append(Check("products imported", total == catalog_size, total, catalog_size))
-    stored, absent = await missing_objects(env, tenant)
-    checks.append(
-        Check("image rows without their S3 objects", not absent, len(absent), 0, f"{stored} rows; {absent[:3]}")
-    )
+    checks += await catalog_checks(env, tenant, catalog_size)
     first, second = await reconcile_twice(env)
     fixes = {k: v for k, v in second.items() if v}
     checks.append(Check("orphans after two reconciliation passes", not fixes, fixes or 0, 0, f"first pass {first}"))
