@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from control_plane.domain.ratelimit import BucketSpec, RateDecision, RateLimited
 from control_plane.integrations.redis_state._scripts import REDIS_ERRORS, lua_source, text, unavailable
 
-_ACQUIRE = lua_source("token_bucket.lua")
+_ACQUIRE = lua_source("bucket_take.lua") + lua_source("token_bucket.lua")
 _TTL_MARGIN_S = 1.0
 _JITTER = 0.05
 """Waiters woken by the same retry-after would collide on the same token; a little jitter spreads them."""
