@@ -176,7 +176,11 @@ async def test_a_waiting_request_holds_no_pooled_connection(
     waiting = asyncio.ensure_future(in_app_loop(client, f"{IMPORTS}/{job_id}?wait={WAIT_S}&status=QUEUED", auth))
     await until_waiting(client, job_id)
     engine: AsyncEngine = client.app.state.engine
-    assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+    async def connection_handed_back() -> bool:  # the wait is registered just before the connection goes back
+        return engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined,no-any-return]
+
+    await poll(connection_handed_back, timeout_s=5, every_s=0.02, what="the waiting request's connection back")
     served = await in_app_loop(client, f"{IMPORTS}/{job_id}", auth)
     assert served.status_code == 200, served.text
     assert not waiting.done()
