@@ -19,10 +19,10 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import Token
 
 from control_plane.api.request_db import SAFE_METHODS, request_session
+from control_plane.api.tenant_admission import tenant_admission
 from control_plane.domain.errors import AuthenticationFailed, PermissionDenied
 from control_plane.domain.principals import Access, Principal, Role
-from control_plane.services.credentials import authenticate_api_key, looks_like_api_key
-from control_plane.services.limits import ApiRateLimiter
+from control_plane.services.credentials import authenticate_api_key, hash_api_key, looks_like_api_key
 from control_plane.settings import AuthSettings, Settings
 
 ACCESS_OPT = "access"
@@ -60,7 +60,6 @@ async def authorize(connection: Connection, route_handler: BaseRouteHandler) -> 
     if connection.scope.get("method") not in SAFE_METHODS:
         principal.ensure_may_change()  # a viewer is told it is read-only, whatever the route
     principal.ensure_access(level)
-    await ApiRateLimiter(connection.app.state.redis, settings.limits).admit(principal)  # per company, 429 when spent
     connection.state.principal = principal
 
 
@@ -73,11 +72,36 @@ def authenticated(connection: Connection) -> Principal:
 
 
 async def _authenticate(connection: Connection, settings: Settings) -> Principal:
+    """The caller, admitted for its company (429 when refused) before its database connection is opened."""
     token = _bearer_token(connection)
+    edge = tenant_admission(connection)
     if not looks_like_api_key(token):
-        return _principal_from_jwt(token, settings)
+        principal = _principal_from_jwt(token, settings)
+        await edge.admit(connection, principal)
+        return principal
+    pepper = settings.auth.api_key_pepper.get_secret_value()
+    key_hash = hash_api_key(token, pepper)
+    known = edge.credentials.get(key_hash)
+    if known is None:
+        async with edge.credentials.learning(key_hash):  # a new key's concurrent requests wait for its first
+            known = edge.credentials.get(key_hash)
+            if known is None:
+                async with edge.credentials.unknown_at_once:
+                    principal = await _authenticate_key(connection, token, pepper)
+                edge.credentials.learn(key_hash, principal)
+                await edge.admit(connection, principal)
+                return principal
+    await edge.admit(connection, known)
+    try:
+        return await _authenticate_key(connection, token, pepper)  # revoked since it was learned: refused now
+    except AuthenticationFailed:
+        edge.credentials.forget(key_hash)
+        raise
+
+
+async def _authenticate_key(connection: Connection, token: str, pepper: str) -> Principal:
     session = await request_session(connection)  # the request's one connection, reused by the handler
-    principal = await authenticate_api_key(session, token, pepper=settings.auth.api_key_pepper.get_secret_value())
+    principal = await authenticate_api_key(session, token, pepper=pepper)
     await session.commit()  # keeps the last-used time whatever the handler does
     return principal
 

@@ -32,7 +32,13 @@ from control_plane.api.json_body import CheckedRequest
 from control_plane.api.parameters import check_parameters
 from control_plane.api.problem_docs import document_problems
 from control_plane.api.problems import EXCEPTION_HANDLERS, PROBLEM_DETAILS
-from control_plane.api.request_db import CloseRequestDatabase, WriteShare, write_share_limit
+from control_plane.api.request_db import (
+    CloseRequestDatabase,
+    CompanyShares,
+    company_share_limit,
+    write_share,
+    write_share_limit,
+)
 from control_plane.api.request_timing import LogRequestDuration
 from control_plane.api.routes.health import live, ready
 from control_plane.api.routes.imports import ImportController
@@ -43,6 +49,7 @@ from control_plane.api.routes.ops import OpsController
 from control_plane.api.routes.ops_history import OpsHistoryController
 from control_plane.api.routes.ops_read import OpsReadController
 from control_plane.api.routes.ops_reports import OpsReportsController
+from control_plane.api.tenant_admission import ReleaseAdmission, TenantAdmission
 from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.domain.principals import Access
 from control_plane.integrations.providers import ProviderClients, create_http_client
@@ -51,6 +58,7 @@ from control_plane.integrations.redis_state.job_changes import JobChangeListener
 from control_plane.integrations.redis_state.ops_state import RedisOpsState
 from control_plane.integrations.secrets import SecretBox
 from control_plane.logging import configure_logging
+from control_plane.services.limits import ApiAdmission
 from control_plane.settings import Settings, ensure_production_secrets, get_settings
 
 API_VERSION = "0.1.0"
@@ -75,12 +83,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.settings = settings
         app.state.engine = engine
         pool = settings.database.pool_size + settings.database.max_overflow
-        app.state.write_share = WriteShare(
-            write_share_limit(pool, settings.api.read_reserved_connections), settings.database.connect_timeout_s
-        )
+        timeout_s = settings.database.connect_timeout_s
+        app.state.write_share = write_share(write_share_limit(pool, settings.api.read_reserved_connections), timeout_s)
         publisher = JobChangePublisher(redis, settings.redis.queue_name)
         app.state.sessions = create_session_factory(engine, announce=publisher.announce)
         app.state.redis = redis
+        company_shares = CompanyShares(company_share_limit(pool, settings.api.company_pool_share), timeout_s)
+        app.state.tenant_admission = TenantAdmission(ApiAdmission(redis, settings.limits), company_shares)
         app.state.job_changes = listener = JobChangeListener(redis, settings.redis.queue_name)
         await listener.start()
         app.state.queue = RedisWorkQueue(redis, settings.redis.queue_name)
@@ -126,7 +135,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_class=CheckedRequest,  # JSON bodies: media type, UTF-8, depth and NUL checked (api.json_body)
         before_request=check_parameters,  # oversized headers 431; NUL in a query parameter or header 422
         # outermost first: the logged duration includes handing the request's database connection back
-        middleware=[LogRequestDuration(), CloseRequestDatabase()],  # the connection goes back, errors included
+        # the connection goes back, errors included; then the request's place among its company's in flight
+        middleware=[LogRequestDuration(), ReleaseAdmission(), CloseRequestDatabase()],
         before_send=[add_security_headers, list_every_method],  # OPTIONS lists every method of the path
         exception_handlers=EXCEPTION_HANDLERS,
         logging_config=KEEP_JSON_LOGS,

@@ -14,6 +14,7 @@ from control_plane.domain.errors import DomainError
 from control_plane.domain.principals import Principal
 from control_plane.domain.ratelimit import BucketSpec, bucket_key, credential_fingerprint
 
+IN_FLIGHT_PREFIX = "icp:inflight"
 MAX_PAGE_SIZE = 200
 """The largest page a listing serves: the OpenAPI bound of every ``limit``; ``ICP_API_MAX_PAGE_SIZE`` may lower it."""
 
@@ -23,9 +24,16 @@ class RateLimitExceeded(DomainError):
 
     code = "rate_limited"
 
-    def __init__(self, retry_after_s: float) -> None:
+    def __init__(self, retry_after_s: float, reason: str = "too many requests for this company") -> None:
         self.retry_after_s = max(1, math.ceil(retry_after_s))
-        super().__init__(f"too many requests for this company; retry after {self.retry_after_s}s")
+        super().__init__(f"{reason}; retry after {self.retry_after_s}s")
+
+
+class TooManyInFlight(RateLimitExceeded):
+    """A company already has as many requests in flight (or database connections) as it may hold at once."""
+
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(1.0, f"this company already has {limit} {what} at once, its limit")
 
 
 class QuotaExceeded(DomainError):
@@ -40,11 +48,21 @@ class QuotaExceeded(DomainError):
         self.retry_after_s = retry_after_s
 
 
-def api_bucket_key(principal: Principal) -> str:
-    """``icp:rl:api:company:<uuid>``; callers without a company are limited per credential subject."""
+def api_limit_subject(principal: Principal) -> str:
+    """Who a request counts against: ``company:<uuid>``; callers without a company, ``subject:<fingerprint>``."""
     if principal.company_id is not None:
-        return bucket_key("api", "company", str(principal.company_id))
-    return bucket_key("api", "subject", credential_fingerprint(principal.subject))
+        return f"company:{principal.company_id}"
+    return f"subject:{credential_fingerprint(principal.subject)}"
+
+
+def api_bucket_key(principal: Principal) -> str:
+    """``icp:rl:api:company:<uuid>``: the API rate bucket of the request's limit subject."""
+    return bucket_key("api", *api_limit_subject(principal).split(":"))
+
+
+def api_in_flight_key(principal: Principal) -> str:
+    """``icp:inflight:api:company:<uuid>``: the leases of the limit subject's requests in flight."""
+    return f"{IN_FLIGHT_PREFIX}:api:{api_limit_subject(principal)}"
 
 
 def api_bucket(requests_per_minute: int, burst: int) -> BucketSpec:

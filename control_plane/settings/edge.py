@@ -30,6 +30,13 @@ class ApiSettings(Section):
         description="Pooled connections per API process kept for reads (GET, HEAD): requests that change something "
         "share the rest, so a burst of submissions never makes status reads fail.",
     )
+    company_pool_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Share of an API process's pooled connections one company's requests may hold at once "
+        "(at least one); more wait the pool's timeout, then 429.",
+    )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted request body.")
     max_json_depth: int = Field(
         32, ge=2, le=256, description="Deepest nesting of arrays and objects a JSON body may have (400 beyond)."

@@ -21,6 +21,12 @@ class LimitSettings(Section):
         6000, ge=1, description="Authenticated API requests per minute per company (operators: per credential)."
     )
     api_burst: int = Field(1000, ge=1, description="Requests a company may send at once before the per-minute pace.")
+    api_max_in_flight: int = Field(
+        200,
+        ge=1,
+        description="Requests of one company (operators: per credential) the API serves at once, over all its "
+        "processes; more are answered 429 before they take a database connection.",
+    )
     max_active_imports: int = Field(
         1000, ge=1, description="Import jobs per company waiting or running at once; more are refused (429)."
     )

@@ -15,42 +15,20 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 
 import httpx
 import pytest
-import sqlalchemy as sa
-from litestar import post
 
-from control_plane.api.access import access
-from control_plane.api.app import create_app
-from control_plane.api.dependencies import DbSession
 from control_plane.api.request_db import write_share_limit
-from control_plane.domain.principals import Access
-from control_plane.settings import ApiSettings, DatabaseSettings, Settings
+from control_plane.settings import Settings
 from tests.conftest import Tenants
+from tests.support.held_connections import HOLD, HOLDING, RELEASE, serving, tiny_pool
 from tests.support.jobs import poll
 
-HOLD = "/test-only/hold"
-RELEASE = asyncio.Event()
-HOLDING: set[int] = set()
 
-
-@post(HOLD, opt=access(Access.TENANT_WRITE), include_in_schema=False, status_code=200)
-async def hold(db_session: DbSession) -> None:
-    await db_session.execute(sa.text("SELECT 1"))  # the connection is checked out now
-    marker = id(asyncio.current_task())
-    HOLDING.add(marker)
-    try:
-        await RELEASE.wait()
-    finally:
-        HOLDING.discard(marker)
-
-
-def _tiny(settings: Settings, reserved: int) -> Settings:
-    database = {**settings.database.model_dump(), "pool_size": 2, "max_overflow": 0, "connect_timeout_s": 0.5}
-    api = {**settings.api.model_dump(), "read_reserved_connections": reserved}
-    return replace(settings, database=DatabaseSettings(**database), api=ApiSettings(**api))
+def _reserving(settings: Settings, reserved: int) -> Settings:
+    """A pool of two, ``reserved`` of them kept for reads; one company may use all (the reserve alone is tested)."""
+    return tiny_pool(settings, 2, api={"read_reserved_connections": reserved, "company_pool_share": 1.0})
 
 
 @pytest.fixture
@@ -63,10 +41,7 @@ async def release() -> AsyncIterator[asyncio.Event]:
 async def _two_holds_and_a_read(
     settings: Settings, tenants: Tenants, release: asyncio.Event
 ) -> tuple[list[int], httpx.Response]:
-    app = create_app(settings)
-    app.register(hold)
-    transport = httpx.ASGITransport(app=app)  # one event loop for the app and the test: requests run concurrently
-    async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+    async with serving(settings) as (_, client):
         holds = [asyncio.create_task(client.post(HOLD, headers=tenants.acme.auth)) for _ in range(2)]
 
         async def writes_settled() -> bool | None:
@@ -83,7 +58,7 @@ async def _two_holds_and_a_read(
 async def test_reads_keep_their_connection_while_writes_fill_theirs(
     migrated: Settings, clean: None, tenants: Tenants, release: asyncio.Event
 ) -> None:
-    statuses, read = await _two_holds_and_a_read(_tiny(migrated, reserved=1), tenants, release)
+    statuses, read = await _two_holds_and_a_read(_reserving(migrated, 1), tenants, release)
     assert read.status_code == 200, read.text
     assert statuses == [200, 503], "the write beyond its share is told to retry"
 
@@ -92,7 +67,7 @@ async def test_without_a_reserve_the_same_read_fails(
     migrated: Settings, clean: None, tenants: Tenants, release: asyncio.Event
 ) -> None:
     """The check above can fail: with no connection kept for reads, two writes starve the read."""
-    statuses, read = await _two_holds_and_a_read(_tiny(migrated, reserved=0), tenants, release)
+    statuses, read = await _two_holds_and_a_read(_reserving(migrated, 0), tenants, release)
     assert read.status_code == 503 and read.json()["type"].endswith(":database_busy"), read.text
     assert statuses == [200, 200]
 
@@ -128,11 +103,8 @@ async def test_a_long_poll_waits_for_a_connection_as_long_as_it_waits_for_the_jo
     migrated: Settings, clean: None, tenants: Tenants, asked: _Asked
 ) -> None:
     """With the pool's only connection taken, a plain read is told to retry; a long-poll gets its answer."""
-    database = {**migrated.database.model_dump(), "pool_size": 1, "max_overflow": 0, "connect_timeout_s": 0.5}
-    app = create_app(replace(migrated, database=DatabaseSettings(**database)))
-    transport = httpx.ASGITransport(app=app)
     job = f"/api/v1/imports/{uuid.uuid4()}"  # unknown: a 404 means the request got a connection and ran
-    async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+    async with serving(tiny_pool(migrated, 1)) as (app, client):
         taken = await app.state.engine.connect()
         try:
             impatient = await client.get(job, headers=tenants.acme.auth)
