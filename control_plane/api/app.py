@@ -14,7 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from control_plane.api.access import access, authorize
 from control_plane.api.allow import list_every_method
-from control_plane.api.closed_structs import ClosedStructSchemas
+from control_plane.api.body_schemas import document_request_bodies
 from control_plane.api.dependencies import (
     provide_admission,
     provide_db_session,
@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         logging_config=KEEP_JSON_LOGS,
         # problem documents for every mapped error (control_plane.api.problems); closed bodies in the schema
-        plugins=[PROBLEM_DETAILS, ClosedStructSchemas()],
+        plugins=[PROBLEM_DETAILS],
         request_max_body_size=settings.api.max_body_bytes,
         cors_config=CORSConfig(allow_origins=[]),
         debug=settings.api.debug,
@@ -159,4 +159,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
     )
     document_problems(app)  # the problem answers every operation gives, in the OpenAPI document
+    document_request_bodies(app)  # builds the document (so every route must be in): bodies as msgspec decodes them
     return app

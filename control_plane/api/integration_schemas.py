@@ -9,10 +9,13 @@ from typing import Annotated, Any
 import msgspec
 
 from control_plane.db.models import Integration
-from control_plane.domain.providers import Provider
+from control_plane.domain.providers import CREDENTIAL_PATTERN, Provider
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Credential = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+Credential = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=4096, extra_json_schema={"pattern": CREDENTIAL_PATTERN})
+]
+"""The pattern is documented, and enforced by the domain rule (a ``422`` that says why), not the decoder."""
 Url = Annotated[str, msgspec.Meta(min_length=8, max_length=2048, pattern=r"^https?://")]
 
 

@@ -10,7 +10,10 @@ Litestar decodes a handler's ``data`` with ``Request.json()``; :class:`CheckedRe
   by scanning the bytes *before* decoding (the decoder itself would hit Python's
   recursion limit near 1,000 levels);
 - a NUL character in any key or string is a 422 naming the field (PostgreSQL cannot
-  store it; the rule is :mod:`control_plane.domain.stored_text`).
+  store it; the rule is :mod:`control_plane.domain.stored_text`);
+- a value of another JSON type than the schema declares is a 400 naming the field:
+  Litestar converts bodies leniently (``0`` would pass as ``false``, ``"5"`` as ``5``),
+  so the body is first converted strictly against the handler's declared type.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import msgspec
 from litestar import Request
 
 from control_plane.api.problems import MALFORMED, Problem
@@ -50,6 +54,8 @@ class CheckedRequest(Request[Any, Any, Any]):
             raise _body_problem("the request body is nested too deep to decode") from exc
         if _NUL_ESCAPE in body and (field := nul_path(value)) is not None:
             raise InvalidRequest(f"{field} contains a NUL character, which cannot be stored", field=field)
+        if (declared := self.route_handler.parsed_data_field) is not None:
+            refuse_loose_types(value, declared.annotation)
         return value
 
 
@@ -99,6 +105,33 @@ def too_deep_at(body: bytes, limit: int) -> tuple[PathPart, ...] | None:
         elif token.startswith(b'"'):
             last_string = token[1:-1].decode("utf-8", "replace")
     return None
+
+
+_AT_PATH = re.compile(r" - at `\$\.?(?P<field>[^`]*)`$")
+
+
+def refuse_loose_types(value: Any, declared: Any) -> None:
+    """400 naming the field unless ``value`` converts to ``declared`` without coercing one JSON type to another.
+
+    JSON Schema counts ``6.0`` as an integer; msgspec's strict mode does not, so such numbers are ints here.
+    """
+    try:
+        msgspec.convert(_integral_as_int(value), declared, strict=True, str_keys=True)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        found = _AT_PATH.search(message)
+        field = (found.group("field") or "body") if found else "body"
+        raise _body_problem(message, field=field) from exc
+
+
+def _integral_as_int(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_integral_as_int(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _integral_as_int(item) for key, item in value.items()}
+    return value
 
 
 def _body_problem(detail: str, *, field: str = "body") -> Problem:

@@ -12,12 +12,23 @@ from control_plane.db.models import ImportJob, JobEvent
 
 ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Count = Annotated[int, msgspec.Meta(ge=1, le=10_000)]
+Moment = Annotated[
+    datetime,
+    msgspec.Meta(
+        description="An RFC 3339 time.",
+        extra_json_schema={
+            "format": "date-time",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?$",
+        },
+    ),
+]
+"""A time a client sends: the pattern states in the schema what the decoder takes (a ``format`` alone is advisory)."""
 
 
 class ImportOptions(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """What to import; every field optional."""
 
-    updated_since: datetime | None = None
+    updated_since: Moment | None = None
     max_products: Count | None = None
     include_images: bool = True
 

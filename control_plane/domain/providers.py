@@ -54,8 +54,9 @@ def shop_problem(shop: object) -> str | None:
     return None
 
 
-_HEADER_TOKEN = re.compile(r"[\x21-\x7e]+")
-"""Visible ASCII: what every client library sends as an HTTP header value unchanged."""
+CREDENTIAL_PATTERN = r"^[\x21-\x7e]+$"
+"""Visible ASCII: what every client library sends as an HTTP header value unchanged (also in the API's schema)."""
+_HEADER_TOKEN = re.compile(CREDENTIAL_PATTERN)
 
 
 def credential_problem(credential: str) -> str | None:
