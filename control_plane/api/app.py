@@ -29,6 +29,7 @@ from control_plane.api.dependencies import (
 )
 from control_plane.api.headers import add_security_headers
 from control_plane.api.json_body import CheckedRequest
+from control_plane.api.links import link_operations
 from control_plane.api.parameters import check_parameters
 from control_plane.api.problem_docs import document_problems
 from control_plane.api.problems import EXCEPTION_HANDLERS, PROBLEM_DETAILS
@@ -160,4 +161,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     document_problems(app)  # the problem answers every operation gives, in the OpenAPI document
     document_request_bodies(app)  # builds the document (so every route must be in): bodies as msgspec decodes them
+    link_operations(app)  # which answer feeds which next operation
     return app

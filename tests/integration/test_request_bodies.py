@@ -2,7 +2,8 @@
 
 Litestar converts bodies leniently (``0`` for ``false``, ``"5"`` for ``5``) and
 drops the bounds of a type inside a union from the document; the API converts
-strictly and documents bodies with msgspec's own schema.
+strictly and documents bodies with msgspec's own schema. The document's links
+name operations that exist, with the parameters those operations take.
 """
 
 from __future__ import annotations
@@ -78,3 +79,27 @@ def test_a_credential_and_a_time_declare_what_the_api_takes(document: dict[str, 
     since = _component(document, "ImportOptions")["properties"]["updated_since"]["anyOf"][0]
     assert since["format"] == "date-time"
     assert re.match(since["pattern"], "2026-01-02T03:04:05Z") and not re.match(since["pattern"], "")
+
+
+def test_every_link_names_an_operation_and_its_parameters(document: dict[str, Any]) -> None:
+    operations = {
+        operation["operationId"]: operation
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    links = [
+        (f"{method.upper()} {path} {status}", name, link)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict)
+        for status, answer in operation.get("responses", {}).items()
+        for name, link in answer.get("links", {}).items()
+    ]
+    assert len(links) >= 12, links
+    for source, name, link in links:
+        target = operations.get(link["operationId"])
+        assert target is not None, f"{source} → {name}: no operation {link['operationId']}"
+        taken = {parameter["name"] for parameter in target.get("parameters", [])}
+        assert set(link.get("parameters", {})) <= taken, f"{source} → {name}: {link} ({sorted(taken)})"
+        assert "requestBody" not in link or "requestBody" in target, f"{source} → {name} sends a body to none"
