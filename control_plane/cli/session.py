@@ -50,4 +50,5 @@ def integration_service(session: AsyncSession, settings: Settings) -> Integratio
         actor=CLI_OPERATOR,
         secrets=SecretBox(settings.provider.secrets_key.get_secret_value()),
         roastify_base_url=settings.provider.roastify_base_url,
+        shopify_shop_url=settings.provider.shopify_shop_url,
     )

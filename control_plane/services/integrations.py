@@ -30,7 +30,15 @@ class NewIntegration:
     """Operators name the company; vendors always create for their own."""
 
 
-def provider_base_url(provider: Provider, account_settings: dict[str, Any], roastify_base_url: str) -> str:
+SHOPIFY_SHOP_URL = "https://{shop}.myshopify.com"
+
+
+def provider_base_url(
+    provider: Provider,
+    account_settings: dict[str, Any],
+    roastify_base_url: str,
+    shopify_shop_url: str = SHOPIFY_SHOP_URL,
+) -> str:
     """Where a provider account lives, derived from the account, never from free text."""
     if provider is Provider.ROASTIFY:
         return roastify_base_url
@@ -39,18 +47,25 @@ def provider_base_url(provider: Provider, account_settings: dict[str, Any], roas
         raise InvalidRequest("a Shopify integration needs account_settings.shop, the shop's name", field="shop")
     if problem := shop_problem(shop):
         raise InvalidRequest(problem, field="shop")
-    return f"https://{shop}.myshopify.com"
+    return shopify_shop_url.format(shop=shop)
 
 
 class IntegrationService:
     def __init__(
-        self, session: AsyncSession, *, actor: Principal, secrets: SecretBox, roastify_base_url: str = ""
+        self,
+        session: AsyncSession,
+        *,
+        actor: Principal,
+        secrets: SecretBox,
+        roastify_base_url: str = "",
+        shopify_shop_url: str = SHOPIFY_SHOP_URL,
     ) -> None:
         self._repo = IntegrationRepository(session)
         self._companies = CompanyRepository(session)
         self._actor = actor
         self._secrets = secrets
         self._roastify_base_url = roastify_base_url
+        self._shopify_shop_url = shopify_shop_url
 
     async def create(self, new: NewIntegration) -> Integration:
         company_id = self._actor.company_scope() or new.company_id
@@ -64,7 +79,9 @@ class IntegrationService:
             raise InvalidRequest(reason, field="credential")
         base_url = new.base_url
         if base_url is None:
-            base_url = provider_base_url(new.provider, new.account_settings, self._roastify_base_url)
+            base_url = provider_base_url(
+                new.provider, new.account_settings, self._roastify_base_url, self._shopify_shop_url
+            )
         elif not self._actor.is_operator:
             raise PermissionDenied("only operators may set base_url", field="base_url")
         elif not base_url.startswith(("http://", "https://")):

@@ -47,6 +47,11 @@ class ProviderSettings(Section):
     )
     roastify_page_size: int = Field(100, ge=1, le=100, description="Products per Roastify list page.")
     roastify_base_url: str = Field("https://api.roastify.com", description="Roastify API base URL.")
+    shopify_shop_url: str = Field(
+        "https://{shop}.myshopify.com",
+        pattern=r"^https?://[^{}]*\{shop\}[^{}]*$",
+        description="Where a Shopify shop lives, from its name (`{shop}`); a simulator or staging host may stand in.",
+    )
     secrets_key: SecretStr = Field(
         SecretStr("bG9jYWwtZGV2ZWxvcG1lbnQta2V5LWNoYW5nZS1tZS0="),
         description="Fernet key (urlsafe base64, 32 bytes) encrypting provider credentials at rest.",

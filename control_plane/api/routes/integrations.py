@@ -33,7 +33,11 @@ class IntegrationController(Controller):
         settings: AppSettings,
     ) -> IntegrationOut:
         service = IntegrationService(
-            db_session, actor=principal, secrets=secrets, roastify_base_url=settings.provider.roastify_base_url
+            db_session,
+            actor=principal,
+            secrets=secrets,
+            roastify_base_url=settings.provider.roastify_base_url,
+            shopify_shop_url=settings.provider.shopify_shop_url,
         )
         integration = await service.create(
             NewIntegration(
