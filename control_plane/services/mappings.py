@@ -33,6 +33,8 @@ from control_plane.integrations.providers.base import IntegrationAccess, Provide
 DEFAULT_PREVIEW = 3
 MAX_PREVIEW = 20
 MAX_PREVIEW_PAGES = 3
+REFUSED_ACCOUNT = frozenset({401, 402, 403, 404, 423})
+"""The provider's answers meaning this credential or account will not be served (the vendor's to fix, a 422)."""
 """A provider that answers with tiny pages still costs a bounded number of calls."""
 
 
@@ -123,6 +125,9 @@ async def _first_products(client: ProviderClient, provider: Provider, limit: int
         try:
             page = await client.fetch_page(cursor, page_size=limit - len(found), sample=True)
         except ProviderError as exc:
+            if not exc.retryable and exc.status in REFUSED_ACCOUNT:
+                detail = f"{provider.value} refused this integration's credential or account: {exc.message}"
+                raise InvalidRequest(detail, field="integration_id") from exc
             hint = " (retrying later may help)" if exc.retryable else ""
             detail = f"{provider.value} could not be read: {exc.message}{hint}"
             raise ProviderCallFailed(detail, retryable=exc.retryable, provider_status=exc.status) from exc

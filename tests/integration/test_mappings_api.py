@@ -247,20 +247,21 @@ async def test_preview_of_another_companys_integration_is_not_found(
     assert as_operator.status_code == 200, as_operator.text
 
 
-async def test_a_provider_failure_is_a_502_problem(
+async def test_an_account_the_provider_refuses_is_a_422_naming_the_integration(
     client: AsyncTestClient,
     tenants: Tenants,
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     simulator: httpx.AsyncClient,
 ) -> None:
+    """A gone account (404) is the integration's to fix; retrying the provider would not help."""
     account = await _roastify_account(simulator, gone=True)
     integration_id = await _roastify_integration(sessions, settings, tenants.beans.company_id, account)
     response = await client.post(preview_path(integration_id), json={}, headers=tenants.beans.auth)
-    assert response.status_code == 502, response.text
+    assert response.status_code == 422, response.text
     problem = response.json()
-    assert problem["type"].endswith(":provider_error")
-    assert "roastify could not be read" in problem["detail"] and "404" in problem["detail"]
+    assert problem["errors"][0]["field"] == "integration_id"
+    assert "roastify refused this integration" in problem["detail"] and "404" in problem["detail"]
 
 
 async def test_keep_empty_is_saved_for_a_text_target_and_refused_elsewhere(

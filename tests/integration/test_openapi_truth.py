@@ -83,10 +83,23 @@ async def test_an_idempotent_replay_is_a_documented_200(
 async def test_a_provider_failure_at_preview_is_a_documented_502(
     client: AnyClient, tenants: Tenants, document: Document, acme_shop: Callable[..., Awaitable[None]]
 ) -> None:
-    await acme_shop(gone=True)
+    await acme_shop(products=5, faults={"burst_5xx": 1000})
     path = PREVIEW.format(integration_id=tenants.acme.integration_id)
     response = await client.post(path, json={}, headers=tenants.acme.auth)
     assert response.status_code == 502 and response.json()["type"].endswith(":provider_error"), response.text
+    assert_documented(document, "POST", PREVIEW, response)
+
+
+async def test_a_shop_that_refuses_the_integration_at_preview_is_the_vendors_422(
+    client: AnyClient, tenants: Tenants, document: Document, acme_shop: Callable[..., Awaitable[None]]
+) -> None:
+    """A gone shop (404) will not come back by retrying: the integration is at fault, not the provider."""
+    await acme_shop(gone=True)
+    path = PREVIEW.format(integration_id=tenants.acme.integration_id)
+    response = await client.post(path, json={}, headers=tenants.acme.auth)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "integration_id"
+    assert "refused this integration" in response.json()["detail"]
     assert_documented(document, "POST", PREVIEW, response)
 
 
