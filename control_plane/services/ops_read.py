@@ -153,7 +153,7 @@ class OpsReadService:
         """The SLO verifier's verdicts over [since, now) on the database clock (each SLO's window without since)."""
         verifier = SloVerifier(self._session)
         until = await verifier.now()
-        start = parse_since(since, until) if since else None
+        start = parse_since(since, until) if since is not None else None
         try:
             reports = await verifier.verify(load_slos(), since=start, until=until)
         except SloSpecError as exc:

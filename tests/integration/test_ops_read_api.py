@@ -138,3 +138,5 @@ async def test_slo_returns_the_verifiers_document(client: Client, tenants: Tenan
     assert end - start == timedelta(hours=24)
     bad = await client.get(f"{OPS}/slo?since=yesterday", headers=tenants.operator)
     assert bad.status_code == 422, bad.text  # decodes (a string), rejected by our rule for windows
+    empty = await client.get(f"{OPS}/slo?since=", headers=tenants.operator)
+    assert empty.status_code == 422, empty.text  # an empty window start is not "each SLO's own window"
