@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.cli.main import cli
+from control_plane.db.models import ImportJob, JobEvent
 from control_plane.domain.jobs import JobStatus
 from control_plane.domain.slo import Evaluation, Verdict, wilson_interval
 from control_plane.services.slo import SloVerifier, load_slos
@@ -156,6 +158,46 @@ async def test_stalls_count_detection_delays_and_stalls_nobody_noticed(
     late = await judge(sessions, "stalled-jobs-detected", T0, T0 + seconds(600 + 2700))
     assert (late.verdict, late.value, late.samples) == (Verdict.BREACH, 2700, 2)
     assert late.details["undetected_examples"] == [str(forgotten)]
+
+
+async def test_a_past_window_keeps_its_undetected_stall_after_a_later_sweep(
+    sessions: async_sessionmaker[AsyncSession], history: History
+) -> None:
+    """A stall nobody had detected at ``until`` stays counted when a sweep takes the job back afterwards."""
+    lapsed = T0 + seconds(600)
+    until = lapsed + seconds(2700)
+    stalled = history.running(T0 + seconds(200), lease_expires_at=lapsed)
+    await history.save(sessions)
+    before = await judge(sessions, "stalled-jobs-detected", T0, until)
+    assert (before.verdict, before.value, before.samples) == (Verdict.BREACH, 2700, 1)
+    lost_before = await judge(sessions, "zero-data-loss", T0, until)
+    assert lost_before.details["abandoned"] == 1
+
+    swept = {"expired_for_s": 3000.0, "lease_expires_at": lapsed.isoformat(), "previous_worker": "host-a:worker"}
+    async with sessions() as session:  # the sweep, after `until`: the job goes back to its line
+        await session.execute(
+            sa.update(ImportJob)
+            .where(ImportJob.id == stalled)
+            .values(status=JobStatus.QUEUED, worker_id=None, lease_expires_at=None)
+        )
+        session.add(
+            JobEvent(
+                job_id=stalled,
+                at=lapsed + seconds(3000),
+                kind="reconcile.lease_expired",
+                to_status=JobStatus.QUEUED.value,
+                actor="test",
+                data=swept,
+            )
+        )
+        await session.commit()
+    after = await judge(sessions, "stalled-jobs-detected", T0, until)
+    assert (after.verdict, after.value, after.samples) == (before.verdict, before.value, before.samples)
+    assert after.details["undetected_examples"] == [str(stalled)]
+    lost_after = await judge(sessions, "zero-data-loss", T0, until)
+    assert (lost_after.value, lost_after.details["abandoned"]) == (lost_before.value, 1)
+    later = await judge(sessions, "stalled-jobs-detected", T0, lapsed + seconds(3600))
+    assert (later.value, later.samples, later.details["detected"]) == (3000, 1, 1)
 
 
 async def test_data_loss_flags_lost_abandoned_and_inconsistent_jobs(

@@ -179,23 +179,32 @@ WHERE e.kind = 'reconcile.lease_expired' AND e.at >= :since AND e.at < :until
 """
 )
 
-_UNDETECTED_STALLS = _query(
-    """
-SELECT count(*) AS stalls, max(EXTRACT(EPOCH FROM :until - lease_expires_at)::float8) AS worst_s,
-       (array_agg(id ORDER BY lease_expires_at, id))[1:5] AS examples
-FROM import_jobs
-WHERE status = 'RUNNING' AND lease_expires_at < :until
-"""
+_STALLED_AT_UNTIL = """
+WITH stalled AS (
+    SELECT j.id AS job_id, j.requested_at, j.lease_expires_at AS lapsed_at
+    FROM import_jobs j
+    WHERE j.status = 'RUNNING' AND j.lease_expires_at < :until
+    UNION ALL
+    SELECT e.job_id, j.requested_at, (e.data ->> 'lease_expires_at')::timestamptz
+    FROM job_events e
+    JOIN import_jobs j ON j.id = e.job_id
+    WHERE e.kind = 'reconcile.lease_expired' AND e.at >= :until
+      AND (e.data ->> 'lease_expires_at')::timestamptz < :until
 )
+SELECT count(*) AS stalls, max(EXTRACT(EPOCH FROM :until - lapsed_at)::float8) AS worst_s,
+       (array_agg(job_id ORDER BY lapsed_at, job_id))[1:5] AS examples
+FROM stalled
+"""
+"""Jobs RUNNING at ``until`` on a lease that had lapsed and that no sweep had taken back by then: those still
+RUNNING on it now (a later claim or renewal would have written a later lease), and those a sweep took back
+at or after ``until`` (its ``reconcile.lease_expired`` event names the lapsed lease), so a later sweep leaves
+the past window's answer as it was."""
+
+_UNDETECTED_STALLS = _query(_STALLED_AT_UNTIL)
 
 _ABANDONED = _query(
-    """
-SELECT count(*) AS stalls, max(EXTRACT(EPOCH FROM :until - lease_expires_at)::float8) AS worst_s,
-       (array_agg(id ORDER BY lease_expires_at, id))[1:5] AS examples
-FROM import_jobs
-WHERE requested_at >= :since AND requested_at < :until
-  AND status = 'RUNNING' AND lease_expires_at < :until - :stall_after
-"""
+    _STALLED_AT_UNTIL,
+    "WHERE requested_at >= :since AND requested_at < :until AND lapsed_at < :until - :stall_after",
 )
 
 
@@ -292,16 +301,13 @@ class SloRepository:
         return Stalls(row.stalls, row.worst_s)
 
     async def undetected_stalls(self, until: datetime) -> Stalls:
-        """RUNNING jobs whose lease lapsed before ``until`` and that no sweep has taken back (to this day)."""
+        """Jobs RUNNING at ``until`` on a lapsed lease that no sweep had taken back by then."""
         row = await self._one(_UNDETECTED_STALLS, until, until)
         return Stalls(row.stalls, row.worst_s, list(row.examples or []))
 
     async def abandoned(self, since: datetime, until: datetime, *, stall_after: timedelta) -> Stalls:
-        """Jobs requested in the window, still RUNNING on a lease that lapsed ``stall_after`` before ``until``.
-
-        A job RUNNING now on a lease that lapsed before ``until`` was RUNNING at ``until`` too: a new claim
-        would have written a later lease.
-        """
+        """Jobs requested in the window, RUNNING at ``until`` on a lease that lapsed ``stall_after`` before it
+        and that no sweep had taken back by then (as for :meth:`undetected_stalls`)."""
         row = await self._one(_ABANDONED, since, until, stall_after=stall_after)
         return Stalls(row.stalls, row.worst_s, list(row.examples or []))
 
