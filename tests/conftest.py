@@ -36,8 +36,8 @@ TEST_DATABASE = f"icp_test_{os.getpid()}"
 TEST_REDIS_DB = 3 + os.getpid() % 12
 """Logical Redis db 3-14, by session: 0 is the local stack's, 2 the benchmarks'."""
 TABLES = (
-    "import_seen_products, storage_garbage, ops_actions, job_events, import_jobs, product_images, products, "
-    "storage_usage, field_mappings, integrations, api_credentials, companies"
+    "import_seen_products, storage_garbage, ops_actions, slo_observations, job_events, import_jobs, product_images, "
+    "products, storage_usage, field_mappings, integrations, api_credentials, companies"
 )
 
 

@@ -43,7 +43,7 @@ def parse_moment(text: str, reference: datetime) -> datetime:
 
 @click.group()
 def slo() -> None:
-    """Service level objectives: verify them against the job store and drill evidence."""
+    """Service level objectives: verify them against the job store and what drills and load runs measured."""
 
 
 @slo.command("verify")
@@ -57,7 +57,8 @@ def slo() -> None:
     "evidence_files",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help='JSON observations of drill-sourced SLOs: [{"slo", "at", "value", "source"}]. Repeatable.',
+    help="More observations of drill-sourced SLOs, besides those drills and load runs recorded: "
+    'JSON [{"slo", "at", "value", "source"}]. Repeatable.',
 )
 @click.option(
     "--catalog",

@@ -288,3 +288,24 @@ class OpsAction(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
     __table_args__ = (sa.Index("ix_ops_actions_at", "at"),)
+
+
+class SloObservation(Base):
+    """One measurement of a drill-sourced SLO by a chaos drill or a load run (a recovery time, a count)."""
+
+    __tablename__ = "slo_observations"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    slo: Mapped[str] = mapped_column(sa.String(63))
+    value: Mapped[float] = mapped_column(sa.Float)
+    observed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(sa.String(200))
+    """What measured it: ``chaos:<drill>`` or ``load``."""
+    run_id: Mapped[str] = mapped_column(sa.String(200))
+    recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_now())
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "slo", "source"),
+        sa.Index("ix_slo_observations_slo_observed_at", "slo", "observed_at"),
+    )

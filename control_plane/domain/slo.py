@@ -36,7 +36,7 @@ class SliSource(StrEnum):
     JOB_STORE = "job_store"
     """Computed from PostgreSQL's jobs and their append-only timeline."""
     DRILL = "drill"
-    """Measured by chaos drills or load runs and handed to the verifier as evidence."""
+    """Measured by chaos drills or load runs, which record their observations for the verifier."""
 
 
 class Comparison(StrEnum):

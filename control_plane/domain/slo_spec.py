@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -57,6 +57,9 @@ class Observation:
     at: datetime
     value: float
     source: str
+    run_id: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+    """E.g. ``{"lower_bound": True}``: the run waited this long and never saw the event it times."""
 
 
 def parse_catalog(document: object) -> tuple[Slo, ...]:
@@ -179,6 +182,23 @@ def _observation(item: object, where: str, slos: Mapping[str, Slo]) -> Observati
     value = _number(name, f"{where}.value", item.get("value"))
     source = item.get("source", "unspecified")
     return Observation(name, at if at.tzinfo else at.replace(tzinfo=UTC), value, str(source))
+
+
+def check_observations(observations: Iterable[Observation], slos: Iterable[Slo]) -> list[Observation]:
+    """Observations a run hands over, each of a drill-sourced SLO with a finite value; SloSpecError otherwise."""
+    by_name = {slo.name: slo for slo in slos}
+    checked = []
+    for observation in observations:
+        slo = by_name.get(observation.slo)
+        if slo is None:
+            raise SloSpecError(None, "slo", f"no SLO named {observation.slo!r}")
+        if slo.indicator.source is not SliSource.DRILL:
+            raise SloSpecError(slo.name, "slo", "is computed from the job store, not from drill evidence")
+        _number(slo.name, "value", observation.value)
+        if observation.at.tzinfo is None:
+            raise SloSpecError(slo.name, "at", "expected a time with its offset")
+        checked.append(observation)
+    return checked
 
 
 def drill_sample(observations: Iterable[Observation], slo: str, since: datetime, until: datetime) -> ThresholdSample:

@@ -1,8 +1,9 @@
 """Verify the SLOs: load their definitions, measure each SLI over a window, judge it.
 
 Definitions are YAML (``control_plane/slo/slos.yaml``) parsed here and
-validated by the domain; job-store SLIs come from PostgreSQL, drill SLIs from
-evidence files that chaos drills and load runs write.  Read-only: nothing is
+validated by the domain; job-store SLIs come from PostgreSQL's jobs and their
+timeline, drill SLIs from the observations chaos drills and load runs recorded
+in ``slo_observations`` (plus any evidence files given).  Read-only: nothing is
 written, so a verification can run against production at any time.
 """
 
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from control_plane.db.repositories.slo import SloRepository
 from control_plane.domain.slo import Evaluation, Measurement, SliSource, Slo, evaluate
 from control_plane.domain.slo_spec import Observation, SloSpecError, drill_sample, parse_catalog, parse_observations
+from control_plane.services.slo_evidence import SloEvidence
 from control_plane.services.slo_measures import MEASURES, check_measures
 
 CATALOG_PACKAGE = "control_plane.slo"
@@ -62,6 +64,7 @@ def load_evidence(text: str, slos: Sequence[Slo]) -> list[Observation]:
 class SloVerifier:
     def __init__(self, session: AsyncSession) -> None:
         self._repo = SloRepository(session)
+        self._evidence = SloEvidence(session)
 
     async def now(self) -> datetime:
         """The database clock: job timestamps are written in it."""
@@ -89,5 +92,6 @@ class SloVerifier:
         self, slo: Slo, since: datetime, until: datetime, evidence: Sequence[Observation] = ()
     ) -> Measurement:
         if slo.indicator.source is SliSource.DRILL:
-            return drill_sample(evidence, slo.name, since, until)
+            recorded = await self._evidence.observed([slo], since, until)
+            return drill_sample([*recorded, *evidence], slo.name, since, until)
         return await MEASURES[slo.indicator.measure].compute(self._repo, slo.indicator.params, since, until)
