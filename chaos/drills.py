@@ -96,12 +96,18 @@ async def _provider_down(ctx: DrillContext) -> None:
 
 
 async def _count_calls_while_open(ctx: DrillContext) -> None:
-    """Provider calls the simulator received between two samples that both saw the breaker open."""
+    """Provider calls the simulator received between two samples that both saw the breaker open.
+
+    Also whether any sample saw it open, and the calls received between the first and the last sample.
+    """
     ctx.scratch["calls_while_open"] = 0
     previous: tuple[str, int] | None = None
     while True:
         state = await probes.breaker_state(ctx.env, ctx.tenant)
         calls = await NoisyNeighbour.api_calls(ctx.env.sim_admin, ctx.tenant.account)
+        first = ctx.scratch.setdefault("calls_at_first_sample", calls)
+        ctx.scratch["calls_during_fault"] = calls - first
+        ctx.scratch["breaker_seen_open"] = ctx.scratch.get("breaker_seen_open", False) or state == "open"
         if previous is not None and previous[0] == state == "open":
             ctx.scratch["calls_while_open"] += calls - previous[1]
         previous = (state, calls)

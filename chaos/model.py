@@ -61,6 +61,15 @@ SEED_FAILURES: dict[str, FailureTarget] = {
 """MTTR targets REQ-MTTR-1..7: Redis, worker, DB, provider, network, OOM, and S3 (REQ-MTTR-7, backoff)."""
 
 
+@dataclass(frozen=True)
+class SloValue:
+    """What a drill measured for a drill-sourced SLO (:mod:`chaos.slo_evidence`)."""
+
+    value: float
+    lower_bound: bool = False
+    """The drill waited ``value`` and never saw what it times: the true figure is larger still."""
+
+
 @dataclass
 class DrillRecord:
     """Everything one drill run observed; :func:`verdict` judges it."""
@@ -85,6 +94,8 @@ class DrillRecord:
     aborted: str | None = None
     """Why the drill did not inject (steady state failed before) or stopped early (raised, timed out, interrupted)."""
     workload: dict[str, Any] = field(default_factory=dict)
+    slo_values: dict[str, SloValue] = field(default_factory=dict)
+    """SLO name → what this run measured for it; recorded in the job store only if the drill did not abort."""
 
     def note(self, at: datetime, kind: str, what: str, **attributes: Any) -> Action:
         action = Action(at, round((at - self.started_at).total_seconds(), 3), kind, what, attributes)
@@ -147,6 +158,7 @@ def as_json(record: DrillRecord) -> dict[str, Any]:
         "items": items,
         "timeline": [{**asdict(a), "at": a.at.isoformat()} for a in record.timeline],
         "workload": record.workload,
+        "slo_values": {name: asdict(value) for name, value in record.slo_values.items()},
         "charts": [],
     }
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from chaos import probes
+from chaos import probes, slo_evidence
 from chaos.context import DrillContext
 from chaos.drill_kit import Drill
 from chaos.drills import DRILLS
@@ -133,6 +133,7 @@ async def _lifecycle(ctx: DrillContext, drill: Drill, report: Reporter) -> None:
     record.invariants = [submissions_check(ctx.workload.result)]
     record.invariants += await check_all(env, ctx.tenant, ctx.workload.result, ctx.catalog_size)
     record.invariants += await drill.checks(ctx)
+    slo_evidence.measure(record, ctx.scratch, options)
 
 
 async def _canary_accounted(ctx: DrillContext) -> None:

@@ -15,6 +15,7 @@ from chaos.drill_kit import apply, lift
 from chaos.model import Check
 from chaos.process_faults import MemoryLimit, WorkerKilled
 from chaos.waiting import poll_until
+from harness.settings.chaos import ChaosSettings
 
 # --- workers -------------------------------------------------------------------------------------
 
@@ -47,7 +48,7 @@ async def _crash(ctx: DrillContext, fault: WorkerKilled | MemoryLimit, worker: s
             limit_mib=fault.limit_mib,
         )
     else:
-        exited = await fault.wait_exit(ctx.options.drain_limit_s + 15)
+        exited = await fault.wait_exit(drain_wait_s(ctx.options))
         ctx.scratch["drain_s"] = exited
         ctx.note("observe", f"{worker} exited", after_s=None if exited is None else round(exited, 2))
     died_at = fault.killed_at
@@ -64,6 +65,11 @@ async def _crash(ctx: DrillContext, fault: WorkerKilled | MemoryLimit, worker: s
         after_s=None if after is None else round(after, 2),
     )
     await restart
+
+
+def drain_wait_s(options: ChaosSettings) -> float:
+    """How long a drill waits for a signalled worker to exit: the drain limit and some slack."""
+    return options.drain_limit_s + 15
 
 
 async def _resumptions(ctx: DrillContext, held: list[uuid.UUID], since: datetime) -> dict[uuid.UUID, datetime]:

@@ -1,7 +1,8 @@
 """``importctl chaos``: run chaos drills against the local stack and write their reports.
 
 Exit status: 0 when every drill passed, 1 when any failed or aborted (CI
-relies on it).  Reports go to ``<reports dir>/chaos/<run-id>/``.
+relies on it).  Reports go to ``<reports dir>/chaos/<run-id>/``; what a drill
+measured for a drill-sourced SLO goes to the job store (``slo_observations``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from datetime import UTC, datetime
 import click
 
 from chaos.drills import DRILLS
+from chaos.env import ChaosEnv
 from chaos.model import DrillRecord, verdict
 from chaos.report import gameday_json, run_id, write_drill, write_gameday
 from chaos.runner import run_drill
+from chaos.slo_evidence import record_observations
 from chaos.stack import stack_env
 from harness.settings import get_harness_settings
 from harness.settings.chaos import ChaosSettings
@@ -39,6 +42,7 @@ async def _run(names: list[str], options: ChaosSettings) -> list[DrillRecord]:
         try:
             click.echo(f"== drill {name}: {DRILLS[name].summary}")
             record = await run_drill(env, name, options, click.echo, lambda r: write_drill(settings.reports.dir, r))
+            await _record_slo_values(env, record)
         finally:
             await env.close()
         folder = settings.reports.dir / "chaos" / record.run_id
@@ -52,6 +56,14 @@ async def _run(names: list[str], options: ChaosSettings) -> list[DrillRecord]:
                 click.secho(f"   FAIL {check.name}: {check.value} (target {check.target}) {check.detail}", fg="red")
         records.append(record)
     return records
+
+
+async def _record_slo_values(env: ChaosEnv, record: DrillRecord) -> None:
+    """What the drill measured for its SLO goes to the job store (nothing when it aborted)."""
+    recorded = await record_observations(env.sessions, record)
+    for slo, measured in record.slo_values.items():
+        bound = " (a lower bound)" if measured.lower_bound else ""
+        click.echo(f"== {record.drill}: SLO {slo} measured {measured.value:g}{bound}; recorded: {recorded}")
 
 
 @click.group()

@@ -11,12 +11,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from chaos.model import SEED_FAILURES, DrillRecord
+from chaos.slo_evidence import measure, record_observations
 from control_plane.cli.main import cli
 from control_plane.domain.slo import Verdict
 from control_plane.domain.slo_spec import Observation, SloSpecError
 from control_plane.services.slo import SloVerifier, load_slos
 from control_plane.services.slo_evidence import SloEvidence
 from control_plane.settings import Settings, get_settings
+from harness.settings.chaos import ChaosSettings
 from tests.support.job_history import seconds
 
 SLOS = load_slos()
@@ -97,3 +100,20 @@ async def test_cli_verify_reads_the_table_without_evidence_files(
     items = {item["name"]: item for item in json.loads(result.output)["slos"]}
     assert (items["breaker-protection"]["verdict"], items["breaker-protection"]["samples"]) == ("pass", 1)
     assert items["breaker-protection"]["details"] == {"sources": ["chaos:provider-down"]}
+
+
+@pytest.mark.usefixtures("clean")
+async def test_a_finished_drill_records_what_it_measured_for_the_verifier(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    record = DrillRecord("redis-outage", "run-redis", "redis-outage.md", SEED_FAILURES["redis"], T0)
+    record.note(T0 + seconds(5), "inject", "redis proxy disabled")
+    record.recover_s = 8.5
+    record.finished_at = T0 + seconds(120)
+    measure(record, {}, ChaosSettings())
+    assert await record_observations(sessions, record) == 1
+    assert await record_observations(sessions, record) == 0  # written twice, kept once
+    async with sessions() as session:
+        (report,) = await SloVerifier(session).verify([BY_NAME["redis-failover-recovery"]], since=T0, until=T0 + HOUR)
+    assert (report.evaluation.verdict, report.evaluation.value) == (Verdict.PASS, 8.5)
+    assert report.evaluation.details == {"sources": ["chaos:redis-outage"]}
