@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from chaos.model import SEED_FAILURES, DrillRecord
 from chaos.slo_evidence import measure, record_observations
 from control_plane.cli.main import cli
+from control_plane.db.repositories.load_runs import LoadRunRepository
 from control_plane.domain.slo import Verdict
 from control_plane.domain.slo_spec import Observation, SloSpecError
 from control_plane.services.slo import SloVerifier, load_slos
@@ -117,3 +118,14 @@ async def test_a_finished_drill_records_what_it_measured_for_the_verifier(
         (report,) = await SloVerifier(session).verify([BY_NAME["redis-failover-recovery"]], since=T0, until=T0 + HOUR)
     assert (report.evaluation.verdict, report.evaluation.value) == (Verdict.PASS, 8.5)
     assert report.evaluation.details == {"sources": ["chaos:redis-outage"]}
+
+
+@pytest.mark.usefixtures("clean")
+async def test_a_load_run_reset_keeps_what_earlier_runs_measured(sessions: async_sessionmaker[AsyncSession]) -> None:
+    await _record(sessions, _seen("graceful-shutdown", 10, 3.0, "w1", "chaos:worker-sigterm"))
+    async with sessions() as session:
+        emptied = await LoadRunRepository(session).truncate_everything()
+        await session.commit()
+    assert "import_jobs" in emptied and "slo_observations" not in emptied
+    async with sessions() as session:
+        assert [o.run_id for o in await SloEvidence(session).observed(SLOS, T0, T0 + HOUR)] == ["w1"]

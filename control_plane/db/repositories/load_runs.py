@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.db.models import ImportJob, Integration, JobEvent, Product, ProductImage
 
-KEPT_TABLES = frozenset({"alembic_version"})
+KEPT_TABLES = frozenset({"alembic_version", "slo_observations"})
+"""What a reset keeps: the migration marker, and what earlier drills and runs measured for the SLOs."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class LoadRunRepository:
         self._session = session
 
     async def truncate_everything(self, *, lock_timeout_ms: int | None = None) -> list[str]:
-        """Empty every table of the schema but the migration marker: a load run starts from nothing.
+        """Empty every table of the schema but :data:`KEPT_TABLES`: a load run starts from nothing.
 
         With ``lock_timeout_ms`` the TRUNCATE gives up (an error) instead of queueing behind a lock holder.
         """
