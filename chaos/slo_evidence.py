@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from chaos.model import DrillRecord, SloValue
 from chaos.worker_drills import drain_wait_s
 from control_plane.domain.slo import Slo
-from control_plane.domain.slo_spec import Observation
+from control_plane.domain.slo_spec import Observation, informative
 from control_plane.services.slo import load_slos
 from control_plane.services.slo_evidence import SloEvidence
 from harness.settings.chaos import ChaosSettings
@@ -82,15 +82,18 @@ def observations(record: DrillRecord, slos: Sequence[Slo]) -> list[Observation]:
         return []
     by_name = {slo.name: slo for slo in slos}
     at = record.finished_at or record.started_at
-    found = []
-    for name, measured in record.slo_values.items():
-        objective = by_name[name].objective
-        assert objective.threshold is not None  # drill-sourced SLOs are threshold SLOs
-        if measured.lower_bound and objective.comparison.holds(measured.value, objective.threshold):
-            continue  # "at least this long" within the objective proves nothing
-        details = {"lower_bound": True} if measured.lower_bound else {}
-        found.append(Observation(name, at, float(measured.value), f"chaos:{record.drill}", record.run_id, details))
-    return found
+    found = [
+        Observation(
+            name,
+            at,
+            float(measured.value),
+            f"chaos:{record.drill}",
+            record.run_id,
+            {"lower_bound": True} if measured.lower_bound else {},
+        )
+        for name, measured in record.slo_values.items()
+    ]
+    return [observation for observation in found if informative(observation, by_name[observation.slo])]
 
 
 async def record_observations(sessions: async_sessionmaker[AsyncSession], record: DrillRecord) -> int:

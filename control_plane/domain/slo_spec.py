@@ -201,6 +201,15 @@ def check_observations(observations: Iterable[Observation], slos: Iterable[Slo])
     return checked
 
 
+def informative(observation: Observation, slo: Slo) -> bool:
+    """False for a lower bound (``details["lower_bound"]``: a run waited this long and never saw what it times)
+    that still meets the objective: "at least this long" then proves nothing either way."""
+    threshold = slo.objective.threshold
+    if not observation.details.get("lower_bound") or threshold is None:
+        return True
+    return not slo.objective.comparison.holds(observation.value, threshold)
+
+
 def drill_sample(observations: Iterable[Observation], slo: str, since: datetime, until: datetime) -> ThresholdSample:
     """The worst observation of ``slo`` taken in [since, until); no sample when no drill ran."""
     values = [o.value for o in observations if o.slo == slo and since <= o.at < until]

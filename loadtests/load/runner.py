@@ -1,4 +1,4 @@
-"""One load run end to end: reset, vendors, locust, drain, SLO verdict, accounting, capacity, report.
+"""One load run end to end: reset, vendors, locust, drain, autoscaling response, SLO verdict, accounting, report.
 
 The stack must be running (``importctl load run`` brings it up); this module
 only talks to it.  The verdict in report.json is the source of truth: every
@@ -12,7 +12,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.db.repositories.load_runs import LoadRunRepository
+from control_plane.integrations.metrics.ops_state import DECISIONS_KEPT, AutoscalerStore
+from control_plane.integrations.queue import create_redis
 from harness.load_accounting import Accounting, account_run
 from harness.settings import HarnessSettings, LoadSettings
 from harness.stack.apps import API
@@ -35,6 +37,7 @@ from loadtests.load.plan import Plan, read_outcomes
 from loadtests.load.report import Report
 from loadtests.load.reset import bucket_keys, reset_state
 from loadtests.load.sampler import Sampler
+from loadtests.load.scaling import record_response, response
 from loadtests.load.server_timing import compare, submit_timing
 from loadtests.load.utilisation import Slots, measure
 from loadtests.load.vendors import Vendors, configure_shops, create_vendors
@@ -108,6 +111,8 @@ async def run_load(
             accounting: Accounting = await account_run(session, accepted, vendors.catalogs, await bucket_keys(settings))
             jobs = await LoadRunRepository(session).jobs()
         report.charts = draw_all(folder, outcomes, sampler.samples, origin)
+        peak_live = max((x.live_workers for x in sampler.samples if x.live_workers is not None), default=None)
+        await measure_scaling(report, sessions, settings, (run_id, peak_live), (since, until))
         await judge(report, sessions, load, since, until, outcomes, accounting, jobs, origin)
         report.extra["locust_exit_code"] = exit_code
         report.extra["figures"]["locust"] = locust_figures(folder / "locust_stats.csv")
@@ -118,6 +123,30 @@ async def run_load(
         return RunResult(folder, report)
     finally:
         await engine.dispose()
+
+
+async def measure_scaling(
+    report: Report,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: HarnessSettings,
+    run: tuple[str, int | None],
+    window: tuple[datetime, datetime],
+) -> None:
+    """The autoscaling response (``loadtests/load/scaling.py``), recorded for the SLO verifier before judging.
+
+    ``run`` is the run id and the most live workers a sample saw.
+    """
+    (run_id, peak_live), (since, until) = run, window
+    redis = create_redis(settings.redis)
+    try:
+        decisions = await AutoscalerStore(redis).recent(limit=DECISIONS_KEPT)
+    finally:
+        await redis.aclose()
+    async with sessions() as session:
+        events = await LoadRunRepository(session).events()
+    found = response(decisions, events, settings.stack.workers, (since.timestamp(), until.timestamp()), peak_live)
+    recorded = await record_response(sessions, found, run_id, until)
+    report.extra["autoscaling_response"] = asdict(found) | {"recorded": bool(recorded)}
 
 
 async def _judge_efficiency(
