@@ -38,12 +38,21 @@ def _table() -> None:
             "verdict": verdict(item["verdict"]),
             "error budget left": "-" if item["error_budget_left"] is None else f"{item['error_budget_left']:.0%}",
             "samples": item["samples"],
+            "measured by": measured_by(item),
             "window from": item["since"][:16],
             "runbook": runbook_link(item["runbook"]),
         }
         for item in document["slos"]
     ]
     st.dataframe(rows, hide_index=True, column_config={"runbook": RUNBOOK_LINK})
+
+
+def measured_by(item: dict[str, Any]) -> str:
+    """What measured the SLO: the job store, or the drills and load runs whose observations were judged."""
+    if item["source"] != "drill":
+        return "job store"
+    sources = (item.get("details") or {}).get("sources") or []
+    return ", ".join(sources) if sources else "no drill or load run in the window"
 
 
 def _value(value: float | None, objective: str) -> str:

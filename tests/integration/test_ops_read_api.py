@@ -17,10 +17,13 @@ from control_plane.domain.breaker import BreakerPolicy
 from control_plane.domain.jobs import JobStatus
 from control_plane.domain.principals import Tier
 from control_plane.domain.providers import Provider
+from control_plane.domain.slo_spec import Observation
 from control_plane.integrations.metrics.presence import WorkerPresence
 from control_plane.integrations.metrics.provider_calls import ProviderCallCounters
 from control_plane.integrations.redis_state.circuit_breaker import RedisCircuitBreaker
 from control_plane.services.alarms import OpsEvaluator
+from control_plane.services.slo import SloVerifier, load_slos
+from control_plane.services.slo_evidence import SloEvidence
 from control_plane.settings import OpsSettings, Settings
 from tests.conftest import Tenants
 
@@ -140,3 +143,23 @@ async def test_slo_returns_the_verifiers_document(client: Client, tenants: Tenan
     assert bad.status_code == 422, bad.text  # decodes (a string), rejected by our rule for windows
     empty = await client.get(f"{OPS}/slo?since=", headers=tenants.operator)
     assert empty.status_code == 422, empty.text  # an empty window start is not "each SLO's own window"
+
+
+async def test_slo_judges_what_drills_recorded_in_the_window(
+    client: Client, tenants: Tenants, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The dashboard's SLO page reads this: a drill's recorded observation gives its SLO a verdict."""
+    async with sessions() as session:
+        now = await SloVerifier(session).now()
+        observations = [
+            Observation("graceful-shutdown", now - timedelta(minutes=10), 4.5, "chaos:worker-sigterm", "w-1"),
+            Observation("graceful-shutdown", now - timedelta(hours=2), 90.0, "chaos:worker-sigterm", "w-0"),
+        ]
+        await SloEvidence(session).record(observations, load_slos())
+        await session.commit()
+    body = await _get(client, tenants, "/slo?since=1h")
+    shutdown = next(item for item in body["slos"] if item["name"] == "graceful-shutdown")
+    assert (shutdown["verdict"], shutdown["value"], shutdown["samples"]) == ("pass", 4.5, 1)
+    assert shutdown["details"] == {"sources": ["chaos:worker-sigterm"]}
+    wider = await _get(client, tenants, "/slo?since=3h")
+    assert next(i for i in wider["slos"] if i["name"] == "graceful-shutdown")["verdict"] == "breach"
