@@ -211,10 +211,20 @@ def informative(observation: Observation, slo: Slo) -> bool:
 
 
 def drill_sample(observations: Iterable[Observation], slo: str, since: datetime, until: datetime) -> ThresholdSample:
-    """The worst observation of ``slo`` taken in [since, until); no sample when no drill ran."""
-    values = [o.value for o in observations if o.slo == slo and since <= o.at < until]
-    sources = sorted({o.source for o in observations if o.slo == slo and since <= o.at < until})
-    return ThresholdSample(max(values) if values else None, len(values), {"sources": sources} if sources else {})
+    """The worst observation of ``slo`` taken in [since, until); no sample when no drill ran.
+
+    Details name the sources, the run of the worst observation, and whether it is a lower bound.
+    """
+    taken = [o for o in observations if o.slo == slo and since <= o.at < until]
+    if not taken:
+        return ThresholdSample(None, 0, {})
+    worst = max(taken, key=lambda o: o.value)
+    details: dict[str, Any] = {"sources": sorted({o.source for o in taken})}
+    if worst.run_id:
+        details["worst_run"] = worst.run_id
+    if worst.details.get("lower_bound"):
+        details["worst_is_lower_bound"] = True
+    return ThresholdSample(worst.value, len(taken), details)
 
 
 def _no_unknown(slo: str, prefix: str, raw: Mapping[Any, Any], allowed: frozenset[str]) -> None:

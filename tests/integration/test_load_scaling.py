@@ -66,7 +66,7 @@ async def test_a_run_records_how_soon_a_new_worker_answered_the_scale_out(
     async with sessions() as session:
         (judged,) = await SloVerifier(session).verify([SLO], since=T0, until=until + timedelta(seconds=1))
     assert (judged.evaluation.verdict, judged.evaluation.value) == (Verdict.PASS, 45.0)
-    assert judged.evaluation.details == {"sources": ["load"]}
+    assert judged.evaluation.details == {"sources": ["load"], "worst_run": "load-run-1"}
 
 
 @pytest.mark.usefixtures("clean")

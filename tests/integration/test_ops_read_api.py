@@ -160,6 +160,6 @@ async def test_slo_judges_what_drills_recorded_in_the_window(
     body = await _get(client, tenants, "/slo?since=1h")
     shutdown = next(item for item in body["slos"] if item["name"] == "graceful-shutdown")
     assert (shutdown["verdict"], shutdown["value"], shutdown["samples"]) == ("pass", 4.5, 1)
-    assert shutdown["details"] == {"sources": ["chaos:worker-sigterm"]}
+    assert shutdown["details"] == {"sources": ["chaos:worker-sigterm"], "worst_run": "w-1"}
     wider = await _get(client, tenants, "/slo?since=3h")
     assert next(i for i in wider["slos"] if i["name"] == "graceful-shutdown")["verdict"] == "breach"

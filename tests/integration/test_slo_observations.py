@@ -100,7 +100,7 @@ async def test_cli_verify_reads_the_table_without_evidence_files(
     assert result.exit_code == 0, result.output
     items = {item["name"]: item for item in json.loads(result.output)["slos"]}
     assert (items["breaker-protection"]["verdict"], items["breaker-protection"]["samples"]) == ("pass", 1)
-    assert items["breaker-protection"]["details"] == {"sources": ["chaos:provider-down"]}
+    assert items["breaker-protection"]["details"] == {"sources": ["chaos:provider-down"], "worst_run": "p1"}
 
 
 @pytest.mark.usefixtures("clean")
@@ -117,7 +117,7 @@ async def test_a_finished_drill_records_what_it_measured_for_the_verifier(
     async with sessions() as session:
         (report,) = await SloVerifier(session).verify([BY_NAME["redis-failover-recovery"]], since=T0, until=T0 + HOUR)
     assert (report.evaluation.verdict, report.evaluation.value) == (Verdict.PASS, 8.5)
-    assert report.evaluation.details == {"sources": ["chaos:redis-outage"]}
+    assert report.evaluation.details == {"sources": ["chaos:redis-outage"], "worst_run": "run-redis"}
 
 
 @pytest.mark.usefixtures("clean")

@@ -26,7 +26,7 @@ from control_plane.domain.slo import (
     parse_duration,
     wilson_interval,
 )
-from control_plane.domain.slo_spec import SloSpecError, drill_sample, parse_catalog, parse_observations
+from control_plane.domain.slo_spec import Observation, SloSpecError, drill_sample, parse_catalog, parse_observations
 from control_plane.services.slo import load_slos, packaged_catalog
 
 SEED_SLOS = {
@@ -247,6 +247,15 @@ def test_drill_evidence_is_checked_and_windowed() -> None:
     sample = drill_sample(observations, "graceful-shutdown", T0, T0 + timedelta(hours=1))
     assert (sample.value, sample.samples) == (29.5, 2)  # the one at `until` belongs to the next window
     assert drill_sample(observations, "breaker-protection", T0, T0 + timedelta(hours=1)).value is None
+    recorded = [
+        Observation("graceful-shutdown", T0, 4.0, "chaos:worker-sigterm", "run-1"),
+        Observation(
+            "graceful-shutdown", T0 + timedelta(minutes=5), 45.0, "chaos:worker-sigterm", "run-2", {"lower_bound": True}
+        ),
+    ]
+    worst = drill_sample(recorded, "graceful-shutdown", T0, T0 + timedelta(hours=1))
+    assert (worst.value, worst.samples) == (45.0, 2)
+    assert worst.details == {"sources": ["chaos:worker-sigterm"], "worst_run": "run-2", "worst_is_lower_bound": True}
     for bad, message in (
         ([{"slo": "nope", "at": "2026-03-02T09:00:00Z", "value": 1}], "observations[0].slo: no SLO named 'nope'"),
         ([{"slo": "import-success", "at": "2026-03-02", "value": 1}], "computed from the job store"),
