@@ -28,13 +28,17 @@ from control_plane.domain.mapping import (
 )
 from control_plane.domain.principals import Principal
 from control_plane.domain.providers import Provider
-from control_plane.integrations.providers.base import IntegrationAccess, ProviderClient, ProviderError, SourceProduct
+from control_plane.integrations.providers.base import (
+    AccountRefused,
+    IntegrationAccess,
+    ProviderClient,
+    ProviderError,
+    SourceProduct,
+)
 
 DEFAULT_PREVIEW = 3
 MAX_PREVIEW = 20
 MAX_PREVIEW_PAGES = 3
-REFUSED_ACCOUNT = frozenset({401, 402, 403, 404, 423})
-"""The provider's answers meaning this credential or account will not be served (the vendor's to fix, a 422)."""
 """A provider that answers with tiny pages still costs a bounded number of calls."""
 
 
@@ -125,7 +129,7 @@ async def _first_products(client: ProviderClient, provider: Provider, limit: int
         try:
             page = await client.fetch_page(cursor, page_size=limit - len(found), sample=True)
         except ProviderError as exc:
-            if not exc.retryable and exc.status in REFUSED_ACCOUNT:
+            if isinstance(exc, AccountRefused):  # the vendor's to fix: a 422, not the provider's failure
                 detail = f"{provider.value} refused this integration's credential or account: {exc.message}"
                 raise InvalidRequest(detail, field="integration_id") from exc
             hint = " (retrying later may help)" if exc.retryable else ""

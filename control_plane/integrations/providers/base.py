@@ -95,6 +95,10 @@ class PermanentProviderError(ProviderError):
         super().__init__(message, retryable=False, status=status)
 
 
+class AccountRefused(PermanentProviderError):
+    """The provider will not serve this credential or account (401, 402, 403, 404, 423): the integration's to fix."""
+
+
 class RetryableProviderError(ProviderError):
     """429s, 5xx, timeouts and resets: the same call can succeed later."""
 

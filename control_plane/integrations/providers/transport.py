@@ -25,6 +25,7 @@ import msgspec
 
 from control_plane.domain.ops import TRANSPORT_ERROR
 from control_plane.integrations.providers.base import (
+    AccountRefused,
     PermanentProviderError,
     ProviderError,
     RetryableProviderError,
@@ -70,14 +71,21 @@ class ResponseTooLarge(PermanentProviderError):
     """The body passed :attr:`BodyLimits.max_bytes`: the provider breaks its contract, retrying will not help."""
 
 
+_REFUSALS = {
+    401: "the provider rejected the credentials (check the integration's token or API key)",
+    403: "the provider rejected the credentials (check the integration's token or API key)",
+    402: "the shop is frozen for an unpaid bill",
+    404: "the provider account or resource does not exist",
+    423: "the shop is locked",
+}
+"""The answers meaning this credential or account will not be served, whatever is retried."""
+
+
 def _permanent_for(response: httpx.Response, provider: str) -> PermanentProviderError:
     status = response.status_code
-    if status in (401, 403):
-        reason = "the provider rejected the credentials (check the integration's token or API key)"
-    elif status == 404:
-        reason = "the provider account or resource does not exist"
-    else:
-        reason = f"the provider refused the request: {response.text[:300]}"
+    if (reason := _REFUSALS.get(status)) is not None:
+        return AccountRefused(f"{provider}: HTTP {status}: {reason}", status=status)
+    reason = f"the provider refused the request: {response.text[:300]}"
     return PermanentProviderError(f"{provider}: HTTP {status}: {reason}", status=status)
 
 
