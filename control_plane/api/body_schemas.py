@@ -17,11 +17,18 @@ import msgspec
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import Reference, Schema
-from litestar.openapi.spec.base import _normalize_key
 from litestar.routes import HTTPRoute
 
 _REF_TEMPLATE = "#/components/schemas/{name}"
-_FIELD_OF_KEY = {_normalize_key(field.name): field.name for field in fields(Schema)} | {"not": "not_"}
+
+
+def _keyword(field_name: str) -> str:
+    """The keyword Litestar writes a ``Schema`` field as: ``max_length`` → ``maxLength``, ``schema_not`` → ``not``."""
+    head, *rest = field_name.removeprefix("schema_").split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+_FIELD_OF_KEY = {_keyword(field.name): field.name for field in fields(Schema)}
 _ONE_SCHEMA = {"items", "not", "additionalProperties", "contains", "propertyNames"}
 _SCHEMA_LISTS = {"anyOf", "oneOf", "allOf", "prefixItems"}
 _SCHEMA_MAPS = {"properties", "patternProperties", "$defs"}

@@ -37,3 +37,8 @@ def _without_null_defaults(value: Json) -> Json:
 def test_an_unknown_keyword_is_refused_rather_than_dropped() -> None:
     with pytest.raises(KeyError, match="unevaluatedThings"):
         as_openapi_schema({"type": "object", "unevaluatedThings": True})
+
+
+def test_keywords_litestar_names_with_a_prefix_are_written_back_too() -> None:
+    schema = {"not": {"type": "null"}, "if": {"type": "string"}, "else": {"type": "integer"}}
+    assert as_openapi_schema(schema).to_schema() == schema
