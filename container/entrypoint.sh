@@ -1,7 +1,8 @@
 #!/bin/sh
 # The image's entry point: what the container runs is its first argument.
-#   api      the HTTP API (uvicorn; ICP_API_HOST, ICP_API_PORT, ICP_API_WORKERS,
-#            ICP_API_MAX_HEADER_BYTES, ICP_API_KEEP_ALIVE_TIMEOUT_S)
+#   api      the HTTP API (uvicorn with request deadlines; ICP_API_HOST, ICP_API_PORT,
+#            ICP_API_WORKERS, ICP_API_MAX_HEADER_BYTES, ICP_API_KEEP_ALIVE_TIMEOUT_S,
+#            ICP_API_HEADER_TIMEOUT_S, ICP_API_BODY_TIMEOUT_S; see docs/security.md)
 #   worker   one arq worker
 #   migrate  upgrade the database schema to head (run once per release, before api and workers)
 #   health   the HEALTHCHECK: /health/live of the API, or arq's health key in a worker container
@@ -13,11 +14,7 @@ role="${1:-api}"
 
 case "$role" in
 api)
-    # h11, not httptools: only h11 bounds the bytes of a request's line and headers (see docs/security.md)
-    exec uvicorn control_plane.api.app:create_app --factory \
-        --host "${ICP_API_HOST}" --port "${ICP_API_PORT}" --workers "${ICP_API_WORKERS:-1}" \
-        --http h11 --h11-max-incomplete-event-size "${ICP_API_MAX_HEADER_BYTES:-16384}" \
-        --timeout-keep-alive "${ICP_API_KEEP_ALIVE_TIMEOUT_S:-5}" "$@"
+    exec python -m control_plane.api.server "$@"
     ;;
 worker)
     exec python -m workers workers.main.WorkerSettings "$@"

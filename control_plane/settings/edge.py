@@ -42,10 +42,25 @@ class ApiSettings(Section):
         32, ge=2, le=256, description="Deepest nesting of arrays and objects a JSON body may have (400 beyond)."
     )
     max_header_bytes: int = Field(
-        16_384, ge=4096, description="Largest request line and headers uvicorn buffers (h11); larger is a 400."
+        16_384, ge=4096, description="Largest request line and headers the server buffers (h11); larger is a 400."
     )
     keep_alive_timeout_s: int = Field(
-        5, ge=1, description="Seconds uvicorn keeps an idle connection open after a response (the LB's must be longer)."
+        5,
+        ge=1,
+        description="Seconds an idle connection stays open after a response (longer than the load balancer's idle "
+        "timeout, which must close it first).",
+    )
+    header_timeout_s: float = Field(
+        10,
+        gt=0,
+        description="Seconds a request's line and headers may take to arrive, counted from the connection's opening "
+        "or the request's first byte; later is a 408 and the connection is closed (a slow client holds nothing).",
+    )
+    body_timeout_s: float = Field(
+        30,
+        gt=0,
+        description="Seconds a request's body may take to arrive after its headers; later is a 408 and the "
+        "connection is closed.",
     )
 
     @property

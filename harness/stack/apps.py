@@ -1,4 +1,4 @@
-"""The application processes: the HTTP API (uvicorn) and the arq workers.
+"""The application processes: the HTTP API (``control_plane.api.server``) and the arq workers.
 
 They talk to every dependency through the toxiproxy listeners configured in
 Settings, exactly as in production-like drills.  Before launching, each
@@ -16,6 +16,7 @@ import sys
 
 import redis
 
+from control_plane.api.server import server_argv
 from control_plane.settings import ApiSettings
 from harness.settings import HarnessSettings
 from harness.stack import redis_server
@@ -25,6 +26,7 @@ from harness.stack.service import Service, http_ready
 
 API = "api"
 API_MODULE = "control_plane.api.app"
+API_SERVER = "control_plane.api.server"
 WORKER_SETTINGS = "workers.main.WorkerSettings"
 _WORKER_NAME = re.compile(r"^worker-(\d+)$")
 _HEALTH_SUFFIX = ":health-check"  # arq's default health-check key suffix
@@ -53,15 +55,9 @@ def check_importable(module: str) -> None:
 
 
 def api_argv(api: ApiSettings, *, host: str, port: int, workers: int) -> list[str]:
-    """The API's uvicorn command line, with the server's limits (the container's entry point sets the same)."""
-    return [
-        sys.executable,
-        *("-m", "uvicorn", f"{API_MODULE}:create_app", "--factory"),
-        *("--host", host, "--port", str(port), "--workers", str(workers)),
-        # h11, not httptools: only h11 bounds the bytes of a request's line and headers
-        *("--http", "h11", "--h11-max-incomplete-event-size", str(api.max_header_bytes)),
-        *("--timeout-keep-alive", str(api.keep_alive_timeout_s)),
-    ]
+    """The API's command line with the server limits of ``api`` (the container's entry point runs the same server)."""
+    served = api.model_copy(update={"host": host, "port": port, "workers": workers})
+    return [sys.executable, "-m", API_SERVER, *server_argv(served)]
 
 
 def _launch_api(settings: HarnessSettings, paths: StackPaths) -> subprocess.Popen[bytes]:
@@ -77,7 +73,7 @@ def _api_live(settings: HarnessSettings) -> bool:
 def api_service(settings: HarnessSettings, paths: StackPaths) -> Service:
     return Service(
         name=API,
-        marker=f"{API_MODULE}:create_app",
+        marker=API_SERVER,
         launch=lambda _report: _launch_api(settings, paths),
         probe=lambda: _api_live(settings),
         port=settings.api.port,

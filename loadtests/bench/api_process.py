@@ -26,7 +26,7 @@ from harness.settings import HarnessSettings
 from loadtests.bench.environment import api_environment
 from loadtests.bench.procstat import descendants, running, start_ticks
 
-API_FACTORY = "control_plane.api.app:create_app"
+API_SERVER = "control_plane.api.server"
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
@@ -65,7 +65,7 @@ class ApiProcess:
 
     async def __aenter__(self) -> ApiProcess:
         env = {**os.environ, **api_environment(self._settings, self.port, self.workers), **self._overrides}
-        argv = (sys.executable, "-m", "uvicorn", API_FACTORY, "--factory", "--host", HOST, "--port", str(self.port))
+        argv = (sys.executable, "-m", API_SERVER, "--host", HOST, "--port", str(self.port))
         self._log_path.parent.mkdir(parents=True, exist_ok=True)
         with self._log_path.open("wb") as log:
             self._process = await asyncio.create_subprocess_exec(

@@ -107,7 +107,7 @@ def test_installed_importctl_settings_shows_the_product_sections_only(venv: Path
 
 def test_installed_api_app_and_worker_settings_import(venv: Path) -> None:
     probe = (
-        "import control_plane, control_plane.api.app as app, workers.main as main; "
+        "import control_plane, control_plane.api.app as app, control_plane.api.server, workers.main as main; "
         "print(app.create_app.__name__, main.WorkerSettings.__name__, control_plane.__file__)"
     )
     shown = _run([venv / "bin" / "python", "-c", probe], cwd=venv.parent, env=_outside_env(venv))

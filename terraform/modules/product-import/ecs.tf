@@ -51,7 +51,7 @@ locals {
 
   api_container = merge(local.common_container, {
     name         = "api"
-    command      = ["python", "-m", "uvicorn", "control_plane.api.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]
+    command      = ["python", "-m", "control_plane.api.server", "--host", "0.0.0.0", "--port", "8000"]
     portMappings = [{ name = "api", containerPort = 8000, protocol = "tcp", appProtocol = "http" }]
     environment  = concat(local.base_environment, [{ name = "ICP_API_HOST", value = "0.0.0.0" }])
     logConfiguration = {
