@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from loadtests.load.cpu import PRODUCT_CLASSES, CpuUsage
 from loadtests.load.report import Report
 from loadtests.load.utilisation import Utilisation
@@ -19,7 +21,8 @@ def judge_utilisation(report: Report, result: Utilisation) -> None:
     if value is None:
         _not_judged(report, f"{UTILISATION_ITEM}: no job waited during the run")
         return
-    report.item(UTILISATION_ITEM, round(value, 3), f">= {UTILISATION_TARGET}", value >= UTILISATION_TARGET)
+    shown = math.floor(value * 1000) / 1000  # rounded towards failing, so 0.89997 never reads as a failing 0.9
+    report.item(UTILISATION_ITEM, shown, f">= {UTILISATION_TARGET}", value >= UTILISATION_TARGET)
 
 
 def judge_cpu(report: Report, usage: CpuUsage, jobs: int) -> None:
@@ -31,7 +34,8 @@ def judge_cpu(report: Report, usage: CpuUsage, jobs: int) -> None:
         _not_judged(report, f"{CPU_ITEM}: {why}")
         return
     per_job = usage.product_seconds() / jobs
-    report.item(CPU_ITEM, round(per_job, 3), f"<= {CPU_TARGET_S}", per_job <= CPU_TARGET_S)
+    shown = math.ceil(per_job * 1000) / 1000  # rounded towards failing, as the utilisation is
+    report.item(CPU_ITEM, shown, f"<= {CPU_TARGET_S}", per_job <= CPU_TARGET_S)
 
 
 def _not_judged(report: Report, why: str) -> None:

@@ -23,6 +23,7 @@ do not cover (a worker running more attempts than its slots) is left *unattribut
 from __future__ import annotations
 
 import heapq
+import math
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -95,7 +96,7 @@ class Utilisation:
     def as_dict(self) -> dict[str, object]:
         value = self.value
         return {
-            "utilisation": None if value is None else round(value, 3),
+            "utilisation": None if value is None else math.floor(value * 1000) / 1000,
             "slots": self.slots,
             "backlog_window_s": round(self.backlog_s, 1),
             "busy_slot_s": round(self.busy_slot_s, 1),

@@ -146,3 +146,12 @@ def test_timelines_hold_every_attempt_and_wait() -> None:
     assert timelines.attempts[1].dispatched is None
     waits = sorted((round(a - base, 1), round(b - base, 1)) for a, b in timelines.waits)
     assert waits == [(0.0, 2.0), (8.0, 9.0), (11.1, 20.0)]
+
+
+def test_a_utilisation_just_short_of_its_target_never_reads_as_the_target() -> None:
+    """0.89997 is a fail; shown rounded half-up it would read 0.9 beside its target of 0.9."""
+    report = Report(name="r", run_id="r", started_at="t")
+    busy = 0.9 * 10 - 0.0003  # one slot busy 8.9997 s of a 10 s backlog
+    judge_utilisation(report, measure([run("w", 0, busy)], [(0.0, 10.0)], ONE_SLOT, (0.0, 10.0)))
+    item = report.items[0]
+    assert item["verdict"] == "fail" and item["value"] == 0.899
