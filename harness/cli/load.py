@@ -32,9 +32,22 @@ def load() -> None:
 @click.option("--spawn-rate", type=float, help="Vendors started per second while ramping.")
 @click.option("--keep-bucket", is_flag=True, help="Do not empty the image bucket when resetting state.")
 @click.option("--no-stack", is_flag=True, help="Use the running stack as it is (do not start anything).")
-def run(keep_bucket: bool, no_stack: bool, **overrides: Any) -> None:
+@click.option(
+    "--chaos",
+    "chaos_plan",
+    metavar="PLAN",
+    help="Inject faults during the run: a plan file (TOML) or a shipped plan's name (`default`). "
+    "The verdict then judges zero loss, the latency SLO and that every fault was carried out.",
+)
+def run(keep_bucket: bool, no_stack: bool, chaos_plan: str | None, **overrides: Any) -> None:
     """Reset state, run locust headless until every job ended, verify the SLOs, write reports/load/<run-id>/."""
-    from loadtests.load.runner import new_run_id, run_load  # the harness needs the load dependency group
+    from loadtests.load.chaos_plan import PlanError, load_plan  # the harness needs the load dependency group
+    from loadtests.load.runner import new_run_id, run_load
+
+    try:
+        plan = None if chaos_plan is None else load_plan(chaos_plan)
+    except PlanError as error:
+        raise click.BadParameter(str(error), param_hint="--chaos") from error
 
     chosen = {name: value for name, value in overrides.items() if value is not None}
     load_settings = LoadSettings(**{**LoadSettings().model_dump(), **chosen})
@@ -45,11 +58,14 @@ def run(keep_bucket: bool, no_stack: bool, **overrides: Any) -> None:
         except StackError as error:
             raise click.ClickException(str(error)) from error
     result = asyncio.run(
-        run_load(settings, load_settings, run_id=new_run_id(), empty_bucket=not keep_bucket, echo=click.echo)
+        run_load(
+            settings, load_settings, run_id=new_run_id(), empty_bucket=not keep_bucket, chaos=plan, echo=click.echo
+        )
     )
     for item in result.report.items:
         mark = click.style(item["verdict"].upper(), fg="green" if item["verdict"] == "pass" else "red")
-        click.echo(f"{mark:>5}  {item['name']}: {item['value']} (target {item['target']})")
+        aside = "" if item.get("judged", True) else "  (reported, not judged under chaos)"
+        click.echo(f"{mark:>5}  {item['name']}: {item['value']} (target {item['target']}){aside}")
     click.echo(f"report: {result.folder}")
     click.echo(f"verdict: {result.report.verdict}")
     if result.report.verdict != "pass":

@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from loadtests.load.chaos_plan import FaultWindow
 from loadtests.load.plan import Outcome
 from loadtests.load.sampler import Sample
 from loadtests.load.timeline import in_flight_curve, per_bucket, percentile
@@ -26,7 +27,7 @@ def _save(figure: Figure, folder: Path, name: str) -> str:
     return name
 
 
-def in_flight_chart(folder: Path, outcomes: Sequence[Outcome], samples: Sequence[Sample], origin: float) -> str:
+def in_flight_chart(outcomes: Sequence[Outcome], samples: Sequence[Sample], origin: float) -> Figure:
     figure, axis = plt.subplots(figsize=(9, 4))
     curve = in_flight_curve(outcomes, origin)
     axis.step(
@@ -38,10 +39,10 @@ def in_flight_chart(folder: Path, outcomes: Sequence[Outcome], samples: Sequence
     axis.set(title="In-flight import jobs", xlabel="minutes since start", ylabel="jobs")
     axis.grid(alpha=0.3)
     axis.legend(loc="upper right")
-    return _save(figure, folder, "in_flight.png")
+    return figure
 
 
-def queue_chart(folder: Path, samples: Sequence[Sample]) -> str:
+def queue_chart(samples: Sequence[Sample]) -> Figure:
     figure, depth_axis = plt.subplots(figsize=(9, 4))
     minutes = [s.t / 60 for s in samples]
     depth_axis.plot(minutes, [s.depth if s.depth is not None else float("nan") for s in samples], label="queue depth")
@@ -57,10 +58,10 @@ def queue_chart(folder: Path, samples: Sequence[Sample]) -> str:
     lines = depth_axis.get_legend_handles_labels()
     tier_lines = tier_axis.get_legend_handles_labels()
     depth_axis.legend(lines[0] + tier_lines[0], lines[1] + tier_lines[1], loc="upper right")
-    return _save(figure, folder, "queue_tier.png")
+    return figure
 
 
-def latency_chart(folder: Path, outcomes: Sequence[Outcome], origin: float) -> str:
+def latency_chart(outcomes: Sequence[Outcome], origin: float) -> Figure:
     figure, axis = plt.subplots(figsize=(9, 4))
     ended = sorted((o for o in outcomes if o.terminal_at is not None), key=lambda o: o.terminal_at or 0.0)
     slots: dict[int, list[float]] = {}
@@ -77,10 +78,10 @@ def latency_chart(folder: Path, outcomes: Sequence[Outcome], origin: float) -> s
     axis.set_ylabel("minutes")
     axis.grid(alpha=0.3)
     axis.legend(loc="upper left")
-    return _save(figure, folder, "latency.png")
+    return figure
 
 
-def throughput_chart(folder: Path, outcomes: Sequence[Outcome], origin: float) -> str:
+def throughput_chart(outcomes: Sequence[Outcome], origin: float) -> Figure:
     figure, axis = plt.subplots(figsize=(9, 4))
     buckets = per_bucket(outcomes, origin, BUCKET_S)
     xs = [start / 60 for start, _, _ in buckets]
@@ -98,10 +99,10 @@ def throughput_chart(folder: Path, outcomes: Sequence[Outcome], origin: float) -
     axis.set(title="Throughput: jobs ending per minute", xlabel="minutes since start", ylabel="jobs / min")
     axis.grid(alpha=0.3)
     axis.legend(loc="upper right")
-    return _save(figure, folder, "throughput.png")
+    return figure
 
 
-def success_chart(folder: Path, outcomes: Sequence[Outcome], origin: float) -> str:
+def success_chart(outcomes: Sequence[Outcome], origin: float) -> Figure:
     figure, axis = plt.subplots(figsize=(9, 4))
     ok = total = 0
     xs, ys = [], []
@@ -115,14 +116,35 @@ def success_chart(folder: Path, outcomes: Sequence[Outcome], origin: float) -> s
     axis.set_ylim(min([90.0, *ys]) - 1, 100.5)
     axis.grid(alpha=0.3)
     axis.legend(loc="lower left")
-    return _save(figure, folder, "success_rate.png")
+    return figure
 
 
-def draw_all(folder: Path, outcomes: Sequence[Outcome], samples: Sequence[Sample], origin: float) -> list[str]:
-    return [
-        in_flight_chart(folder, outcomes, samples, origin),
-        queue_chart(folder, samples),
-        latency_chart(folder, outcomes, origin),
-        throughput_chart(folder, outcomes, origin),
-        success_chart(folder, outcomes, origin),
-    ]
+def mark_faults(figure: Figure, faults: Sequence[FaultWindow]) -> None:
+    """Shade each injected fault's span on the time axis of ``figure`` and name it at the top."""
+    axis = figure.axes[0]
+    for fault in faults:
+        if fault.injected_at is None:
+            continue
+        start, end = fault.injected_at / 60, (fault.lifted_at or fault.injected_at) / 60
+        axis.axvspan(start, max(end, start + 0.05), color="tab:purple", alpha=0.15)
+        axis.annotate(fault.kind, (start, 1.0), xycoords=("data", "axes fraction"), rotation=90, va="top", fontsize=7)
+
+
+def draw_all(
+    folder: Path,
+    outcomes: Sequence[Outcome],
+    samples: Sequence[Sample],
+    origin: float,
+    faults: Sequence[FaultWindow] = (),
+) -> list[str]:
+    """Every chart, saved in ``folder``; with ``faults`` (a chaos run) each shades when each fault was on."""
+    charts = {
+        "in_flight.png": in_flight_chart(outcomes, samples, origin),
+        "queue_tier.png": queue_chart(samples),
+        "latency.png": latency_chart(outcomes, origin),
+        "throughput.png": throughput_chart(outcomes, origin),
+        "success_rate.png": success_chart(outcomes, origin),
+    }
+    for figure in charts.values():
+        mark_faults(figure, faults)
+    return [_save(figure, folder, name) for name, figure in charts.items()]

@@ -25,7 +25,9 @@ class Report:
 
     @property
     def verdict(self) -> str:
-        return "pass" if self.items and all(item["verdict"] == "pass" for item in self.items) else "fail"
+        """Over the judged items: a chaos run reports some figures without judging them (``chaos_verdict``)."""
+        judged = [item for item in self.items if item.get("judged", True)]
+        return "pass" if judged and all(item["verdict"] == "pass" for item in judged) else "fail"
 
     def document(self) -> dict[str, Any]:
         return {
@@ -54,7 +56,7 @@ class Report:
             "| item | value | target | verdict |",
             "|---|---|---|---|",
         ]
-        lines += [f"| {i['name']} | {_text(i['value'])} | {_text(i['target'])} | {i['verdict']} |" for i in self.items]
+        lines += [f"| {i['name']} | {_text(i['value'])} | {_text(i['target'])} | {_verdict(i)} |" for i in self.items]
         sections = (
             ("Configuration", "configuration"),
             ("Figures", "figures"),
@@ -68,6 +70,7 @@ class Report:
             if section:
                 lines += ["", f"## {title}", ""]
                 lines += [f"- {name}: {_text(value)}" for name, value in section.items() if name != "examples"]
+        lines += _chaos_lines(self.extra.get("chaos"))
         not_judged = self.extra.get("slo_not_judged")
         if not_judged:
             lines += ["", "## SLOs without data in this run", "", ", ".join(not_judged)]
@@ -76,6 +79,27 @@ class Report:
             lines += ["", "## Items not judged in this run", ""] + [f"- {why}" for why in unjudged_items]
         lines += ["", "## Charts", ""] + [f"![{chart}]({chart})" for chart in self.charts]
         return "\n".join(lines) + "\n"
+
+
+def _chaos_lines(chaos: dict[str, Any] | None) -> list[str]:
+    if not chaos:
+        return []
+    lines = [
+        "",
+        f"## Chaos plan {chaos['name']}",
+        "",
+        "| fault | injected at | lifted at | error |",
+        "|---|---|---|---|",
+    ]
+    for window in chaos["windows"]:
+        at, lifted = window["injected_at"], window["lifted_at"]
+        times = [f"+{t:.0f} s" if t is not None else "-" for t in (at, lifted)]
+        lines.append(f"| {window['planned']} | {times[0]} | {times[1]} | {window['error'] or ''} |")
+    return lines
+
+
+def _verdict(item: dict[str, Any]) -> str:
+    return item["verdict"] if item.get("judged", True) else f"{item['verdict']} (not judged under chaos)"
 
 
 def _text(value: Any) -> str:

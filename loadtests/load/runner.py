@@ -1,9 +1,13 @@
 """One load run end to end: reset, vendors, locust, drain, autoscaling response, SLO verdict, accounting, report.
 
 The stack must be running (``importctl load run`` brings it up); this module
-only talks to it.  The verdict in report.json is the source of truth: every
-SLO the run produced data for, zero-loss accounting, the in-flight peak, slot
-utilisation while a backlog waited and the product's CPU-seconds per job.
+only talks to it, and watches PostgreSQL on its direct port, so a fault on the
+product's path never blinds the harness.  The verdict in report.json is the source
+of truth: every SLO the run produced data for, zero-loss accounting, the in-flight
+peak, slot utilisation while a backlog waited and the product's CPU-seconds per
+job.  With a chaos plan (``loadtests/load/chaos_run.py``) the faults are injected
+while locust drives, and the verdict judges zero loss, the latency SLO and that
+every fault was carried out (``loadtests/load/chaos_verdict.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from chaos.env import RedisProcess, WorkerPool, direct_settings
 from control_plane.db.engine import create_engine, create_session_factory
 from control_plane.db.repositories.load_runs import LoadRunRepository
 from control_plane.integrations.metrics.ops_state import DECISIONS_KEPT, AutoscalerStore
@@ -28,6 +33,9 @@ from harness.settings import HarnessSettings, LoadSettings
 from harness.stack.apps import API
 from harness.stack.paths import StackPaths
 from loadtests.load.attempts import read_timelines
+from loadtests.load.chaos_plan import ChaosPlan
+from loadtests.load.chaos_run import ChaosRun
+from loadtests.load.chaos_verdict import judge_under_chaos
 from loadtests.load.charts import draw_all
 from loadtests.load.cpu import CpuMeter, CpuUsage
 from loadtests.load.efficiency import judge_cpu, judge_utilisation
@@ -86,23 +94,30 @@ async def run_load(
     *,
     run_id: str,
     empty_bucket: bool,
+    chaos: ChaosPlan | None = None,
+    chaos_processes: tuple[WorkerPool, RedisProcess] | None = None,
     echo: Callable[[str], None] = print,
 ) -> RunResult:
+    """The run; with ``chaos`` its faults too, killing ``chaos_processes`` (the stack's workers and Redis if None)."""
     folder = settings.reports.dir / "load" / run_id
     folder.mkdir(parents=True, exist_ok=True)
     report = Report(name=f"{load.jobs} jobs, {load.concurrency} concurrent", run_id=run_id, started_at=_now())
     report.extra["configuration"] = configuration(settings)
     echo(f"resetting state (bucket emptied: {empty_bucket})")
     await reset_state(settings, empty_bucket=empty_bucket, echo=echo)
-    engine = create_engine(settings.database)
+    engine = create_engine(direct_settings(settings)[0])
     sessions = create_session_factory(engine)
     try:
         vendors = await _prepare(sessions, settings, load, run_id, folder, echo)
+        shops = [job.shop for job in vendors.jobs]
+        faults = None if chaos is None else ChaosRun(chaos, settings, shops, echo, chaos_processes)
         since = await _db_now(sessions)
         origin = time.time()
         meter = CpuMeter(StackPaths.from_settings(settings.stack).run)
         meter.start()
-        sampler, exit_code = await _drive(sessions, settings, load, vendors.operator_key, folder, origin, echo)
+        sampler, exit_code = await _drive(
+            sessions, settings, load, (vendors.operator_key, faults), folder, origin, echo
+        )
         cpu = meter.stop()
         until = await _db_now(sessions)
         outcomes = read_outcomes(folder / "outcomes.jsonl")
@@ -110,7 +125,8 @@ async def run_load(
         async with sessions() as session:
             accounting: Accounting = await account_run(session, accepted, vendors.catalogs, await bucket_keys(settings))
             jobs = await LoadRunRepository(session).jobs()
-        report.charts = draw_all(folder, outcomes, sampler.samples, origin)
+        windows = [] if faults is None else faults.windows
+        report.charts = draw_all(folder, outcomes, sampler.samples, origin, windows)
         peak_live = max((x.live_workers for x in sampler.samples if x.live_workers is not None), default=None)
         await measure_scaling(report, sessions, settings, (run_id, peak_live), (since, until))
         await judge(report, sessions, load, since, until, outcomes, accounting, jobs, origin)
@@ -118,6 +134,8 @@ async def run_load(
         report.extra["figures"]["locust"] = locust_figures(folder / "locust_stats.csv")
         await _judge_efficiency(report, sessions, settings, (since, until), cpu, len(accepted))
         report.extra["samples"] = sampler.as_rows()
+        if faults is not None:
+            judge_under_chaos(report, faults.windows, faults.as_dict())
         report.finished_at = _now()
         report.write(folder)
         return RunResult(folder, report)
@@ -203,22 +221,31 @@ async def _drive(
     sessions: async_sessionmaker[AsyncSession],
     settings: HarnessSettings,
     load: LoadSettings,
-    operator_key: str,
+    drivers: tuple[str, ChaosRun | None],
     folder: Path,
     origin: float,
     echo: Callable[[str], None],
 ) -> tuple[Sampler, int]:
-    """Locust until every job ended (or its time limit), then the drain; sampled all along."""
+    """Locust until every job ended (or its time limit), then the drain; sampled all along, faults as planned.
+
+    ``drivers`` is the operator key the sampler reads with and the chaos plan's run, if any.
+    """
+    operator_key, faults = drivers
     auth = {"Authorization": f"Bearer {operator_key}"}
     async with httpx.AsyncClient(base_url=settings.api.base_url, headers=auth, timeout=10) as api:
         sampler = Sampler(sessions, api, load.sample_interval_s, started=origin)
         stop = asyncio.Event()
-        sampling = asyncio.create_task(sampler.run(stop))
+        background = [asyncio.create_task(sampler.run(stop))]
+        if faults is not None:
+            echo(f"chaos plan {faults.plan.name}: " + "; ".join(fault.describe() for fault in faults.plan.faults))
+            background.append(asyncio.create_task(faults.run(origin, stop)))
         echo(f"locust: {load.jobs} jobs, up to {load.concurrency} users, at most {load.run_time_s} s")
-        exit_code = await run_locust(folder / "plan.json", folder, settings.api.base_url, folder / "locust.log")
-        await _drain(sessions, load.drain_timeout_s, echo)
-        stop.set()
-        await sampling
+        try:
+            exit_code = await run_locust(folder / "plan.json", folder, settings.api.base_url, folder / "locust.log")
+            await _drain(sessions, load.drain_timeout_s, echo)
+        finally:
+            stop.set()
+            await asyncio.gather(*background)  # a fault still on is lifted before anything is judged
     return sampler, exit_code
 
 

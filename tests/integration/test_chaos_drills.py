@@ -7,9 +7,6 @@ The assertions are the drill's own verdict plus the invariants it must show.
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
@@ -30,7 +27,8 @@ from control_plane.settings import BreakerSettings, Settings
 from harness.settings import harness_settings_of
 from harness.settings.chaos import ChaosSettings
 from harness.stack.toxiproxy import ToxiproxyClient
-from tests.support.workers import FAST_TIMERS, WorkerProcess
+from tests.support.drill_workers import DrillWorkers
+from tests.support.workers import FAST_TIMERS
 
 OPEN_SECONDS = float(FAST_TIMERS["ICP_BREAKER_OPEN_SECONDS"])
 FAST = ChaosSettings(
@@ -45,41 +43,6 @@ FAST = ChaosSettings(
     recovery_timeout_s=60.0,
     settle_timeout_s=90.0,
 )
-
-
-class DrillWorkers:
-    """Real arq worker processes for the drill (the tests' own, on the session's queue)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._workers: dict[str, WorkerProcess] = {}
-        self._started: list[WorkerProcess] = []
-        self._restarting = threading.Lock()
-        """The drill and the restart policy may both bring a worker back, from different threads."""
-
-    def start(self, count: int) -> None:
-        for index in range(1, count + 1):
-            self.restart(f"chaos-worker-{os.getpid()}-{index}")
-
-    def live(self) -> dict[str, int]:
-        return {name: worker.pid for name, worker in self._workers.items() if worker.alive()}
-
-    def kill(self, name: str, signum: int) -> None:
-        self._workers[name].signal(signal.Signals(signum))
-
-    def restart(self, name: str) -> None:
-        """Start ``name`` unless it already runs: a second process of one name would outlive the test."""
-        with self._restarting:
-            current = self._workers.get(name)
-            if current is not None and current.alive():
-                return
-            worker = WorkerProcess(self._settings, name).start()
-            self._workers[name] = worker
-            self._started.append(worker)
-
-    def stop_all(self) -> None:
-        for worker in self._started:
-            worker.stop()
 
 
 @pytest.fixture
