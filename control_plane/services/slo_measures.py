@@ -63,13 +63,14 @@ async def orphaned_jobs(repo: SloRepository, params: Params, since: datetime, un
 async def stall_detection(repo: SloRepository, params: Params, since: datetime, until: datetime) -> Measurement:
     detected = await repo.detected_stalls(since, until)
     undetected = await repo.undetected_stalls(until)
+    stalls = detected.count + undetected.count
     worst = max((s.worst_s for s in (detected, undetected) if s.worst_s is not None), default=None)
     details = {
         "detected": detected.count,
         "undetected": undetected.count,
         "undetected_examples": _ids(undetected.examples),
     }
-    return _threshold(worst, detected.count + undetected.count, details)
+    return _over_watched_runs(worst, stalls, await _runs_started(repo, since, until), details)
 
 
 async def data_loss(repo: SloRepository, params: Params, since: datetime, until: datetime) -> Measurement:
@@ -96,7 +97,24 @@ async def failure_classes(repo: SloRepository, params: Params, since: datetime, 
         "unclassified": classes.unclassified,
         "examples": _ids(classes.unclassified_examples),
     }
-    return _threshold(classes.unclassified, failed, details)
+    return _over_watched_runs(classes.unclassified, failed, await _runs_started(repo, since, until), details)
+
+
+async def _runs_started(repo: SloRepository, since: datetime, until: datetime) -> int:
+    counts = await repo.outcomes(since, until)
+    return counts.completed + counts.failed + counts.cancelled + counts.unsettled
+
+
+def _over_watched_runs(worst: float | None, events: int, runs: int, details: Mapping[str, Any]) -> ThresholdSample:
+    """An SLO about rare events (stalls, failures) judged over every run watched for them.
+
+    A window whose runs had none of the events measured something: the worst is 0 (no
+    detection delay, no failure outside the retry policy). The samples are the runs
+    started in the window, or the events if more (a stall of a run started earlier);
+    a window without runs is no data.
+    """
+    samples = max(runs, events)
+    return _threshold(worst if events else 0.0, samples, {**details, "runs_watched": runs})
 
 
 MEASURES: Mapping[str, Measure] = {

@@ -160,6 +160,21 @@ async def test_stalls_count_detection_delays_and_stalls_nobody_noticed(
     assert late.details["undetected_examples"] == [str(forgotten)]
 
 
+async def test_runs_without_stalls_or_failures_are_a_measurement_and_no_runs_are_no_data(
+    sessions: async_sessionmaker[AsyncSession], history: History
+) -> None:
+    """Two runs watched, none stalled and none failed: both SLOs hold at 0 over 2 samples; an empty window has none."""
+    history.completed(T0, 60)
+    history.completed(T0 + seconds(5), 30)
+    await history.save(sessions)
+    for name in ("stalled-jobs-detected", "failures-retryable"):
+        watched = await judge(sessions, name, T0, T0 + HOUR)
+        assert (watched.verdict, watched.value, watched.samples) == (Verdict.PASS, 0, 2), name
+        assert watched.details["runs_watched"] == 2
+        empty = await judge(sessions, name, T0 + HOUR, T0 + 2 * HOUR)
+        assert (empty.verdict, empty.value, empty.samples) == (Verdict.NO_DATA, None, 0), name
+
+
 async def test_a_past_window_keeps_its_undetected_stall_after_a_later_sweep(
     sessions: async_sessionmaker[AsyncSession], history: History
 ) -> None:
