@@ -32,11 +32,12 @@ bench: bootstrap
 	$(RUN) python -m loadtests.bench
 
 # Full run: ICP_LOAD_* settings or JOBS=... (see docs/load-harness.md); exits 1 when the verdict is fail.
-# CHAOS=default (or a plan file) injects faults during the run (docs/load-harness.md#chaos-under-load).
+# CHAOS=default (or a plan file) injects faults during the run (docs/load-harness.md#chaos-under-load);
+# AUTOSCALE=1 starts local workers as the autoscaler asks, so the run measures the autoscaling response.
 # Job starts default to 1,000/min for the run (REQ-QUEUE-4's 100/min cannot start a 1,000-job burst within REQ-SLO-1's 5 minutes).
 load: bootstrap
 	ICP_RATELIMIT_JOB_STARTS_PER_MINUTE=$${ICP_RATELIMIT_JOB_STARTS_PER_MINUTE:-1000} \
-	$(RUN) importctl load run $(if $(JOBS),--jobs $(JOBS)) $(if $(WORKERS),--workers $(WORKERS)) $(if $(CHAOS),--chaos $(CHAOS))
+	$(RUN) importctl load run $(if $(JOBS),--jobs $(JOBS)) $(if $(WORKERS),--workers $(WORKERS)) $(if $(CHAOS),--chaos $(CHAOS)) $(if $(AUTOSCALE),--autoscale)
 
 # Chaos drills break the running stack on purpose: `make chaos DRILL=redis-outage` (several: DRILL="a b").
 DRILL ?= worker-sigkill

@@ -39,7 +39,13 @@ def load() -> None:
     help="Inject faults during the run: a plan file (TOML) or a shipped plan's name (`default`). "
     "The verdict then judges zero loss, the latency SLO and that every fault was carried out.",
 )
-def run(keep_bucket: bool, no_stack: bool, chaos_plan: str | None, **overrides: Any) -> None:
+@click.option(
+    "--autoscale",
+    is_flag=True,
+    help="Start local workers as the autoscaler asks during the run (up to ICP_OPS_LOCAL_WORKERS_MAX), "
+    "so the run measures the autoscaling response.",
+)
+def run(keep_bucket: bool, no_stack: bool, chaos_plan: str | None, autoscale: bool, **overrides: Any) -> None:
     """Reset state, run locust headless until every job ended, verify the SLOs, write reports/load/<run-id>/."""
     from loadtests.load.chaos_plan import PlanError, load_plan  # the harness needs the load dependency group
     from loadtests.load.runner import new_run_id, run_load
@@ -59,7 +65,13 @@ def run(keep_bucket: bool, no_stack: bool, chaos_plan: str | None, **overrides: 
             raise click.ClickException(str(error)) from error
     result = asyncio.run(
         run_load(
-            settings, load_settings, run_id=new_run_id(), empty_bucket=not keep_bucket, chaos=plan, echo=click.echo
+            settings,
+            load_settings,
+            run_id=new_run_id(),
+            empty_bucket=not keep_bucket,
+            chaos=plan,
+            autoscale=autoscale,
+            echo=click.echo,
         )
     )
     for item in result.report.items:

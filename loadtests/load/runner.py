@@ -33,6 +33,7 @@ from harness.settings import HarnessSettings, LoadSettings
 from harness.stack.apps import API
 from harness.stack.paths import StackPaths
 from loadtests.load.attempts import read_timelines
+from loadtests.load.autoscale import follow_autoscaler, scale_back
 from loadtests.load.chaos_plan import ChaosPlan
 from loadtests.load.chaos_run import ChaosRun
 from loadtests.load.chaos_verdict import judge_under_chaos
@@ -50,6 +51,15 @@ from loadtests.load.server_timing import compare, submit_timing
 from loadtests.load.utilisation import Slots, measure
 from loadtests.load.vendors import Vendors, configure_shops, create_vendors
 from loadtests.load.workload import SizeMix, plan_jobs
+
+
+@dataclass(frozen=True)
+class _Drivers:
+    """What drives the stack besides locust: the key the sampler reads with, faults, the autoscaler's pool."""
+
+    operator_key: str
+    faults: ChaosRun | None
+    autoscale: bool
 
 
 @dataclass(frozen=True)
@@ -96,9 +106,11 @@ async def run_load(
     empty_bucket: bool,
     chaos: ChaosPlan | None = None,
     chaos_processes: tuple[WorkerPool, RedisProcess] | None = None,
+    autoscale: bool = False,
     echo: Callable[[str], None] = print,
 ) -> RunResult:
-    """The run; with ``chaos`` its faults too, killing ``chaos_processes`` (the stack's workers and Redis if None)."""
+    """The run; with ``chaos`` its faults too, killing ``chaos_processes`` (the stack's workers and Redis if None);
+    with ``autoscale`` local workers follow the autoscaler (``loadtests/load/autoscale.py``)."""
     folder = settings.reports.dir / "load" / run_id
     folder.mkdir(parents=True, exist_ok=True)
     report = Report(name=f"{load.jobs} jobs, {load.concurrency} concurrent", run_id=run_id, started_at=_now())
@@ -115,9 +127,8 @@ async def run_load(
         origin = time.time()
         meter = CpuMeter(StackPaths.from_settings(settings.stack).run)
         meter.start()
-        sampler, exit_code = await _drive(
-            sessions, settings, load, (vendors.operator_key, faults), folder, origin, echo
-        )
+        drivers = _Drivers(vendors.operator_key, faults, autoscale)
+        sampler, exit_code = await _drive(sessions, settings, load, drivers, folder, origin, echo)
         cpu = meter.stop()
         until = await _db_now(sessions)
         outcomes = read_outcomes(folder / "outcomes.jsonl")
@@ -221,24 +232,22 @@ async def _drive(
     sessions: async_sessionmaker[AsyncSession],
     settings: HarnessSettings,
     load: LoadSettings,
-    drivers: tuple[str, ChaosRun | None],
+    drivers: _Drivers,
     folder: Path,
     origin: float,
     echo: Callable[[str], None],
 ) -> tuple[Sampler, int]:
-    """Locust until every job ended (or its time limit), then the drain; sampled all along, faults as planned.
-
-    ``drivers`` is the operator key the sampler reads with and the chaos plan's run, if any.
-    """
-    operator_key, faults = drivers
-    auth = {"Authorization": f"Bearer {operator_key}"}
+    """Locust until every job ended (or its time limit), then the drain; sampled all along, faults as planned."""
+    auth = {"Authorization": f"Bearer {drivers.operator_key}"}
     async with httpx.AsyncClient(base_url=settings.api.base_url, headers=auth, timeout=10) as api:
         sampler = Sampler(sessions, api, load.sample_interval_s, started=origin)
         stop = asyncio.Event()
         background = [asyncio.create_task(sampler.run(stop))]
-        if faults is not None:
+        if (faults := drivers.faults) is not None:
             echo(f"chaos plan {faults.plan.name}: " + "; ".join(fault.describe() for fault in faults.plan.faults))
             background.append(asyncio.create_task(faults.run(origin, stop)))
+        if drivers.autoscale:
+            background.append(asyncio.create_task(follow_autoscaler(settings, stop, echo)))
         echo(f"locust: {load.jobs} jobs, up to {load.concurrency} users, at most {load.run_time_s} s")
         try:
             exit_code = await run_locust(folder / "plan.json", folder, settings.api.base_url, folder / "locust.log")
@@ -246,6 +255,8 @@ async def _drive(
         finally:
             stop.set()
             await asyncio.gather(*background)  # a fault still on is lifted before anything is judged
+            if drivers.autoscale:
+                await scale_back(settings, echo)
     return sampler, exit_code
 
 
