@@ -81,3 +81,53 @@ async def test_plain_arq_opens_a_transaction_per_running_job(queue: tuple[Counti
 
 async def _started() -> bool | None:
     return bool(STARTED) or None
+
+
+@pytest.fixture
+async def one_slot_queue(redis: Redis) -> AsyncIterator[tuple[ArqRedis, str, list[bytes]]]:
+    """Two waiting jobs in a queue of this test alone, for a worker of one slot."""
+    arq = ArqRedis(connection_pool=redis.connection_pool)
+    name = f"test-fill-{uuid.uuid4().hex}"
+    ids = [f"{name}-{i}" for i in range(2)]
+    for job_id in ids:
+        await arq.enqueue_job("note", _job_id=job_id, _queue_name=name)
+    STARTED.clear()
+    yield arq, name, [job_id.encode() for job_id in ids]
+    await arq.delete(name, *(f"arq:job:{i}" for i in ids), *(in_progress_key_prefix + i for i in ids))
+
+
+async def _second_start(kind: type[Worker], arq: ArqRedis, name: str, ids: list[bytes], timeout_s: float) -> None:
+    """Start the first job by hand and wait for the second, with no poll loop running (arq's would be 60 s away)."""
+    worker = kind(
+        functions=[func(note, name="note")],
+        redis_pool=arq,
+        queue_name=name,
+        handle_signals=False,
+        max_jobs=1,
+        poll_delay=60,
+    )
+    try:
+        await worker.start_jobs(ids[:1])
+        await poll(_both_started, timeout_s=timeout_s, what="the second job started")
+    finally:
+        await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+
+
+async def test_a_freed_slot_starts_the_next_job_without_waiting_for_a_poll(
+    one_slot_queue: tuple[ArqRedis, str, list[bytes]],
+) -> None:
+    await _second_start(ImportWorker, *one_slot_queue, timeout_s=10)
+    assert [job_id.decode() for job_id in one_slot_queue[2]] == STARTED
+
+
+async def test_plain_arq_leaves_a_freed_slot_until_its_next_poll(
+    one_slot_queue: tuple[ArqRedis, str, list[bytes]],
+) -> None:
+    """What the fill above adds: plain arq starts nothing until its poll, a minute away."""
+    with pytest.raises(AssertionError, match="the second job started"):
+        await _second_start(Worker, *one_slot_queue, timeout_s=2)
+    assert [one_slot_queue[2][0].decode()] == STARTED
+
+
+async def _both_started() -> bool | None:
+    return len(STARTED) == 2 or None
