@@ -1,15 +1,17 @@
-"""The import worker skips running jobs in one round trip (real Redis, arq's own key layout).
+"""The import worker against plain arq (real Redis, arq's own key layout, toxiproxy for the outage).
 
 arq keeps running jobs in its queue until they end, at its head under a burst.
 Given a read of ten running ids and one waiting, the worker starts the waiting
-one with a single watched transaction; plain arq opens one per id.
+one with a single watched transaction; plain arq opens one per id. A freed slot
+starts the next job at once, where plain arq waits for its poll. And a Redis
+outage does not end the worker, where it ends plain arq's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -17,7 +19,9 @@ from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix
 from arq.worker import Worker, func
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
+from harness.stack.toxiproxy import ToxiproxyClient
 from tests.support.jobs import poll
 from workers.polling import ImportWorker
 
@@ -131,3 +135,53 @@ async def test_plain_arq_leaves_a_freed_slot_until_its_next_poll(
 
 async def _both_started() -> bool | None:
     return len(STARTED) == 2 or None
+
+
+async def _through_an_outage(kind: type[Worker], arq: ArqRedis, name: str, toxiproxy: ToxiproxyClient) -> Worker:
+    """Run ``kind``'s main loop while Redis (its proxy) is away, until it failed a poll or ended; Redis back after."""
+    worker = kind(functions=[func(note, name="note")], redis_pool=arq, queue_name=name, handle_signals=False)
+    worker.poll_delay_s = 0.05
+    main = asyncio.create_task(worker.main())
+    await asyncio.to_thread(toxiproxy.set_enabled, "redis", False)
+    try:
+
+        async def hit() -> bool | None:
+            return main.done() or getattr(worker, "failed_polls", 0) > 0 or None
+
+        await poll(hit, timeout_s=10, what="a poll during the outage")
+    finally:
+        await asyncio.to_thread(toxiproxy.set_enabled, "redis", True)
+    worker.main_task = main
+    return worker
+
+
+async def test_a_redis_outage_does_not_end_the_worker(
+    one_slot_queue: tuple[ArqRedis, str, list[bytes]], toxiproxy: ToxiproxyClient
+) -> None:
+    arq, name, _ids = one_slot_queue
+    worker = await _through_an_outage(ImportWorker, arq, name, toxiproxy)
+    try:
+        await poll(_both_started, timeout_s=15, what="the queued jobs started after the outage")
+        assert worker.main_task is not None and not worker.main_task.done()
+    finally:
+        assert worker.main_task is not None
+        worker.main_task.cancel()
+        await asyncio.gather(worker.main_task, *worker.tasks.values(), return_exceptions=True)
+
+
+async def test_plain_arq_ends_on_a_redis_outage(
+    one_slot_queue: tuple[ArqRedis, str, list[bytes]], toxiproxy: ToxiproxyClient
+) -> None:
+    """What the retry above guards against: arq's poll loop raises, and the worker is gone."""
+    arq, name, _ids = one_slot_queue
+    worker = await _through_an_outage(Worker, arq, name, toxiproxy)
+    assert worker.main_task is not None
+    await poll(_done(worker.main_task), timeout_s=10, what="plain arq's main loop ended")
+    assert isinstance(worker.main_task.exception(), (RedisError, OSError))
+
+
+def _done(task: asyncio.Task[None]) -> Callable[[], Awaitable[bool | None]]:
+    async def check() -> bool | None:
+        return task.done() or None
+
+    return check
