@@ -32,6 +32,8 @@ from loadtests.load.chaos_plan import ChaosPlan, FaultKind, FaultWindow, Planned
 STORM_BURST = 1_000_000
 """503 answers a storming shop has queued: more than any run makes, so the storm lasts until it is lifted."""
 SIM_CONCURRENCY = 32
+RESTART_CHECK_S = 1.0
+"""How often the run's restart policy looks for a worker that is gone."""
 NOT_READY = 503
 READINESS_POLL_S = 0.25
 
@@ -95,23 +97,48 @@ class ChaosRun:
         self._sim = httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.simulator.port}", timeout=10)
         self._api = httpx.AsyncClient(base_url=settings.api.base_url, timeout=2)
         self.windows = [FaultWindow(fault.describe(), fault.kind.value) for fault in plan.faults]
+        self.unprompted_exits: list[dict[str, Any]] = []
+        """Workers that were gone without a planned kill, each restarted by the run's restart policy."""
+        self._killing: set[str] = set()
 
     async def run(self, origin: float, stop: asyncio.Event) -> None:
-        """Every fault at its time; a fault not yet due when ``stop`` is set is recorded as not carried out."""
+        """Every fault at its time; a fault not yet due when ``stop`` is set is recorded as not carried out.
+
+        Meanwhile the orchestrator's restart policy brings back any worker that is gone
+        without a planned kill, and each such exit is recorded (the verdict counts them).
+        """
+        policy = asyncio.create_task(self._restart_policy(origin, stop))
         try:
             for planned, window in zip(self.plan.faults, self.windows, strict=True):
                 if await _stopped_before(stop, origin + planned.at_s):
                     window.error = "the run ended before it was due"
                     continue
                 await self._carry_out(planned, window, origin)
+            await stop.wait()
         finally:
+            await policy
             if any(window.error for window in self.windows):  # a rollback may have failed: leave no fault behind
                 await reset_proxies(self._settings, self._toxiproxy)
             await self._sim.aclose()
             await self._api.aclose()
 
+    async def _restart_policy(self, origin: float, stop: asyncio.Event) -> None:
+        """Restart a worker of the pool that is gone and not under a planned kill (``restartPolicy: Always``)."""
+        expected = sorted(self._workers.live())
+        while not await _stopped_before(stop, time.time() + RESTART_CHECK_S):
+            live = self._workers.live()
+            for name in (n for n in expected if n not in live and n not in self._killing):
+                self.unprompted_exits.append({"worker": name, "at": round(time.time() - origin, 2)})
+                self._echo(f"chaos: {name} is gone without a planned kill: restarting it")
+                try:
+                    await asyncio.to_thread(self._workers.restart, name)
+                except Exception as error:  # recorded; the next check tries again
+                    self._echo(f"chaos: restart of {name} failed: {error}")
+
     async def _carry_out(self, planned: PlannedFault, window: FaultWindow, origin: float) -> None:
         fault = self._fault(planned)
+        if isinstance(fault, WorkerKilled):
+            self._killing.add(fault.worker)
         try:
             await fault.inject()
             window.injected_at = round(time.time() - origin, 2)
@@ -130,6 +157,7 @@ class ChaosRun:
                 window.lifted_at = round(time.time() - origin, 2)
             except Exception as error:  # recorded: the verdict fails on it
                 window.error = window.error or f"rollback: {type(error).__name__}: {error}"
+            self._killing.clear()
             self._echo(f"chaos: {planned.describe()}: lifted at +{window.lifted_at or 0:.0f} s")
 
     async def _reached(self, fault: Fault, ends: float) -> str | None:
@@ -158,7 +186,8 @@ class ChaosRun:
         return ShopStorm([ProviderFaults(self._sim, "shopify", shop, {"burst_5xx": STORM_BURST}) for shop in shops])
 
     def as_dict(self) -> dict[str, Any]:
-        return self.plan.as_dict() | {"windows": [asdict(window) for window in self.windows]}
+        windows = [asdict(window) for window in self.windows]
+        return self.plan.as_dict() | {"windows": windows, "unprompted_exits": self.unprompted_exits}
 
 
 async def _stopped_before(stop: asyncio.Event, due: float) -> bool:

@@ -7,7 +7,10 @@ breaks: nothing accepted is lost or duplicated, every vendor's job is accepted i
 the end, the latency SLO keeps within its error budget, and the run really
 injected and lifted every planned fault, and the system showed each one (a worker
 gone, readiness answering 503, shops' 503s served): a fault that never reached the
-system would make a pass meaningless.
+system would make a pass meaningless. And no worker may die of a fault it was not
+the target of (a Redis restart must not take the workers with it): the run's
+restart policy brings such a worker back, as the orchestrator would, and the
+verdict counts each such exit.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ def judge_under_chaos(report: Report, windows: Sequence[FaultWindow], plan: dict
         bool(windows) and len(done) == len(windows),
         problems=problems,
     )
+    exits = plan.get("unprompted_exits", [])
+    report.item("worker exits no fault planned (restarted by the restart policy)", len(exits), 0, not exits)
     report.extra["chaos"] = plan
 
 

@@ -112,3 +112,13 @@ def test_a_fault_the_system_never_showed_fails_the_verdict() -> None:
     item = next(item for item in report.items if item["name"].startswith("chaos faults"))
     assert item["verdict"] == "fail" and "nothing showed it reached the system" in str(item["problems"])
     assert report.verdict == "fail"
+
+
+def test_a_worker_that_died_of_a_fault_it_was_not_the_target_of_fails_the_verdict() -> None:
+    """A Redis restart that takes the workers with it is a defect, even if the restart policy hides it."""
+    report = _report()
+    exits = {"name": "test", "faults": [], "windows": [], "unprompted_exits": [{"worker": "worker-2", "at": 111.0}]}
+    judge_under_chaos(report, [_window()], exits)
+    item = next(item for item in report.items if item["name"].startswith("worker exits"))
+    assert (item["value"], item["verdict"]) == (1, "fail")
+    assert report.verdict == "fail"
