@@ -8,6 +8,7 @@ can always roll them back) and lifts them itself when their time is up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from chaos import probes
 from chaos.context import DrillContext
@@ -93,6 +94,8 @@ async def _provider_down(ctx: DrillContext) -> None:
         await hold(ctx, [fault], provider_down_s(ctx))
     finally:
         sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampler  # a sampler that failed must fail the drill, not leave its count at 0
 
 
 async def _count_calls_while_open(ctx: DrillContext) -> None:

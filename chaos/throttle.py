@@ -62,6 +62,9 @@ class NoisyNeighbour:
 
     @classmethod
     async def api_calls(cls, admin: httpx.AsyncClient, account: str) -> int:
-        """Provider API calls the account received (image downloads not counted)."""
-        requests = (await cls.stats(admin, account))["requests"]
-        return sum(sum(by_status.values()) for endpoint, by_status in requests.items() if "image" not in endpoint)
+        """Provider API calls the account received, counted on arrival (image downloads are not API calls).
+
+        On arrival, not on answer: a call sent just before the breaker opened, answered after an
+        injected latency, must not count as one the open breaker let through.
+        """
+        return int((await cls.stats(admin, account))["api_arrivals"])

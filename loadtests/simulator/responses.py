@@ -46,7 +46,11 @@ class FaultBodies:
 
 
 async def injected_fault(state: AccountState, bodies: FaultBodies) -> Response[bytes] | None:
-    """Apply the account's API faults: latency first, then a pending 503 burst, then random 500s."""
+    """Apply the account's API faults: latency first, then a pending 503 burst, then random 500s.
+
+    Every provider API call passes here first, so this is where its arrival is counted.
+    """
+    state.stats.api_arrivals += 1
     faults = state.config.faults
     if faults.latency_ms:
         await asyncio.sleep(faults.latency_ms / 1000)

@@ -46,6 +46,9 @@ class Stats:
     """Answers by outcome: ok, throttled, max_cost_exceeded, invalid."""
     roastify_max_requests_60s: int = 0
     """Most Roastify requests accepted within one rolling 60 s window."""
+    api_arrivals: int = 0
+    """Provider API calls received, counted on arrival (before any injected latency), so a call the client sent
+    just before a breaker opened is not counted as arriving after it, however slow its answer."""
 
     def record(self, endpoint: str, status: int) -> None:
         self.requests[endpoint][str(status)] += 1
@@ -69,6 +72,7 @@ class Stats:
             "graphql_points_charged": self.graphql_points_charged,
             "graphql_outcomes": {o: self.graphql_outcomes.get(o, 0) for o in _OUTCOMES},
             "roastify_max_requests_60s": self.roastify_max_requests_60s,
+            "api_arrivals": self.api_arrivals,
         }
 
 

@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from harness.settings import SimulatorSettings
+from tests.support.jobs import poll
 
 pytestmark = pytest.mark.integration
 
@@ -351,6 +352,22 @@ async def test_fault_knobs_burst_errors_latency_and_gone(
     assert (gone.status_code, gone.json()) == (404, {"errors": "Not Found"})
     stats = (await http.get(f"/_sim/stats/shopify/{shop}")).json()
     assert stats["requests"]["shopify.rest.products"] == {"200": 2, "404": 1, "500": 1, "503": 3}
+
+
+async def test_a_call_is_counted_on_arrival_before_its_injected_latency(
+    http: httpx.AsyncClient, accounts: Callable[[str], str]
+) -> None:
+    """The breaker drill's count: a call sent before the breaker opened must not count as arriving after it."""
+    shop = accounts("arrivals")
+    await configure(http, "shopify", shop, products=2, faults={"latency_ms": 3000})
+    call = asyncio.create_task(rest_page(http, shop))
+
+    async def arrived() -> bool | None:
+        return (await http.get(f"/_sim/stats/shopify/{shop}")).json()["api_arrivals"] == 1 or None
+
+    await poll(arrived, timeout_s=2.5, every_s=0.05, what="the call counted on arrival")
+    assert not call.done(), "answered already: the latency did not hold it"
+    assert (await call).status_code == 200
 
 
 async def test_account_config_is_validated_shown_and_reset(
