@@ -23,9 +23,10 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from control_plane.db.engine import database_unreachable
 from control_plane.domain import errors
 from control_plane.domain.limits import QuotaExceeded, RateLimitExceeded
 from control_plane.domain.mapping.errors import ProviderCallFailed
@@ -197,10 +198,7 @@ def _from_quota_exceeded(exc: QuotaExceeded) -> Problem:
 
 def _database_problem(exc: Exception) -> Problem | None:
     """503 when the database is unreachable or every connection is busy; None for anything else (a bug)."""
-    unreachable = isinstance(exc, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    )
-    if not unreachable:
+    if not database_unreachable(exc):
         return None
     headers = {"Retry-After": RETRY_AFTER_S}
     if isinstance(exc, PoolTimeout):  # reachable but every connection is busy: overload, not an outage

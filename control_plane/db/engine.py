@@ -5,10 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from control_plane.db.job_moves import Announce, AnnouncingSession
 from control_plane.settings import DatabaseSettings
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """The database could not be reached or every pooled connection was busy: a state of the world, not a bug.
+
+    The API answers it with a 503; a worker puts the job it could not claim back to wait, instead of dropping it.
+    """
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def create_engine(settings: DatabaseSettings, *, database: str | None = None) -> AsyncEngine:

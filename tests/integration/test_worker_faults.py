@@ -1,10 +1,13 @@
-"""Workers that die, drain or lose Redis: every job still finishes once, from its checkpoint."""
+"""Workers that die, drain, lose Redis or cannot reach PostgreSQL: every job still finishes once, from its
+checkpoint."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,9 +15,10 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from control_plane.db.models import ImportJob, Product
+from harness.stack.toxiproxy import ToxiproxyClient
 from tests.integration.conftest import Rig
 from tests.support.jobs import event_kinds, job_row, poll, wait_for_status
-from tests.support.workers import WorkerProcess
+from tests.support.workers import LOG_DIR, WorkerProcess
 
 SLOW_SHOP = {"products": 300, "images_max": 0, "plan": "plus", "faults": {"latency_ms": 600}}
 """A few dozen cost-limited GraphQL pages, each a little slow, so a fault can land mid-import."""
@@ -147,3 +151,40 @@ async def test_a_cancel_requested_before_the_worker_died_is_honoured(rig: Rig) -
     job = await wait_for_status(rig.sessions, job_id, "CANCELLED", "COMPLETED", timeout_s=60)
     assert job.status.value == "CANCELLED"
     assert await _product_count(rig.sessions) == 0
+
+
+def _log_since(path: Path, offset: int) -> str:
+    """What a worker logged after ``offset`` (its log file is appended to by every test's worker of that name)."""
+    with path.open("rb") as log:
+        log.seek(offset)
+        return log.read().decode("utf-8", errors="replace")
+
+
+async def test_a_job_whose_claim_cannot_reach_the_database_waits_in_arq_not_the_reconciler(
+    rig: Rig, toxiproxy: ToxiproxyClient
+) -> None:
+    """Jobs handed to arq while PostgreSQL is away go back to wait there, then run once it answers.
+
+    Before, such a job failed out of arq at once (and a freed slot took the next one, so a
+    10 s outage emptied arq's queue): only the reconciler's next pass found the jobs again.
+    """
+    await rig.shop(products=3, images_max=0)
+    jobs = [await rig.submit() for _ in range(3)]  # filed in their lines; no worker runs yet
+    log_path = LOG_DIR / "test-worker-1.log"
+    offset = log_path.stat().st_size if log_path.exists() else 0
+    await asyncio.to_thread(toxiproxy.set_enabled, "postgres", False)
+    try:
+        rig.start_workers(1)  # its feeder hands them to arq; the claims cannot reach PostgreSQL
+
+        async def claims_tried() -> bool | None:
+            return _log_since(log_path, offset).count("run_import(") >= len(jobs) or None
+
+        await poll(claims_tried, timeout_s=30, what="every job's claim tried during the outage")
+    finally:
+        await asyncio.to_thread(toxiproxy.set_enabled, "postgres", True)
+    for job_id in jobs:
+        job = await wait_for_status(rig.sessions, job_id, "COMPLETED", "FAILED", timeout_s=60)
+        assert job.status.value == "COMPLETED", job.last_error
+        assert "reconcile.requeued" not in await event_kinds(rig.sessions, job_id), "the reconciler had to find it"
+    logged = _log_since(log_path, offset)
+    assert "job.claim_deferred" in logged and " failed, " not in logged, "a claim that failed dropped its job"
