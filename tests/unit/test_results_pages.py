@@ -61,6 +61,31 @@ def test_a_gameday_page_is_named_after_the_gameday() -> None:
     assert "detect_s=0.27, recover_s=2.22, lost_jobs=0" in page
 
 
+def test_a_chaos_load_page_shows_its_faults_and_what_was_not_judged() -> None:
+    document = load_report()
+    document["items"][1]["judged"] = False
+    document["chaos"] = {
+        "name": "default",
+        "faults": [],
+        "windows": [
+            {
+                "planned": "+110 s redis-kill for 5 s",
+                "injected_at": 110.2,
+                "lifted_at": 116.0,
+                "evidence": "the API's /health/ready answered 503",
+                "error": None,
+            }
+        ],
+        "unprompted_exits": [],
+    }
+    page = render(document)
+    assert slug(document) == "load-1000-jobs-chaos-default"
+    assert page.startswith("# Load run 1000 jobs, 1000 concurrent under chaos plan default: FAIL")
+    assert "| in-flight peak | 436 | 1000 | fail (not judged under chaos) |" in page
+    assert "| +110 s redis-kill for 5 s | +110 s | +116 s | the API's /health/ready answered 503 |  |" in page
+    assert "Worker exits no fault planned: 0." in page
+
+
 def test_a_second_run_of_the_same_day_gets_its_own_page(tmp_path: Path) -> None:
     first = write(load_report(), tmp_path)
     second = write(load_report("20261123T134421Z"), tmp_path)
