@@ -70,7 +70,7 @@ class Report:
             if section:
                 lines += ["", f"## {title}", ""]
                 lines += [f"- {name}: {_text(value)}" for name, value in section.items() if name != "examples"]
-        lines += _chaos_lines(self.extra.get("chaos"))
+        lines += chaos_lines(self.extra.get("chaos"))
         not_judged = self.extra.get("slo_not_judged")
         if not_judged:
             lines += ["", "## SLOs without data in this run", "", ", ".join(not_judged)]
@@ -81,21 +81,26 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
-def _chaos_lines(chaos: dict[str, Any] | None) -> list[str]:
-    if not chaos:
+def chaos_lines(chaos: Any) -> list[str]:
+    """A chaos run's faults as a table (injected, lifted, the system's sign of it, error) and its unplanned exits.
+
+    Shared by ``summary.md`` and the dated results pages (``loadtests/results.py``).
+    """
+    if not isinstance(chaos, dict):
         return []
-    lines = [
-        "",
-        f"## Chaos plan {chaos['name']}",
-        "",
-        "| fault | injected at | lifted at | error |",
-        "|---|---|---|---|",
-    ]
-    for window in chaos["windows"]:
-        at, lifted = window["injected_at"], window["lifted_at"]
-        times = [f"+{t:.0f} s" if t is not None else "-" for t in (at, lifted)]
-        lines.append(f"| {window['planned']} | {times[0]} | {times[1]} | {window['error'] or ''} |")
+    lines = ["", f"## Chaos plan {chaos.get('name')}", ""]
+    lines += ["| fault | injected at | lifted at | seen by the system | error |", "|---|---|---|---|---|"]
+    for window in chaos.get("windows", []):
+        at, lifted = (_offset(window.get(key)) for key in ("injected_at", "lifted_at"))
+        evidence, error = window.get("evidence") or "-", window.get("error") or ""
+        lines.append(f"| {window.get('planned')} | {at} | {lifted} | {evidence} | {error} |")
+    exits = chaos.get("unprompted_exits", [])
+    lines += ["", f"Worker exits no fault planned: {len(exits)}" + (f" ({_text(exits)})" if exits else ".")]
     return lines
+
+
+def _offset(seconds: Any) -> str:
+    return f"+{seconds:.0f} s" if isinstance(seconds, int | float) else "-"
 
 
 def _verdict(item: dict[str, Any]) -> str:
