@@ -38,6 +38,10 @@ class Awaiting(enum.Enum):
     BODY = "body"
 
 
+_SETTING = {Awaiting.HEADERS: "header_timeout_s", Awaiting.BODY: "body_timeout_s"}
+"""The setting (and :class:`ServerConfig` attribute) that holds each deadline."""
+
+
 class ServerConfig(uvicorn.Config):
     """uvicorn's configuration plus the request deadlines (pickled to each worker process with the rest)."""
 
@@ -64,16 +68,18 @@ def _timeout_response(awaiting: Awaiting, seconds: float) -> bytes:
     return head.encode() + body
 
 
+def _deadline_s(config: uvicorn.Config, awaiting: Awaiting) -> float:
+    """The deadline a :class:`ServerConfig` sets, else the setting's default (a plain ``uvicorn.Config``)."""
+    name = _SETTING[awaiting]
+    return float(getattr(config, name, ApiSettings.model_fields[name].default))
+
+
 class DeadlineH11Protocol(H11Protocol):
     """An h11 connection whose request headers, then body, must arrive before their deadlines."""
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
-        defaults = ApiSettings()
-        self._limits = {
-            Awaiting.HEADERS: float(getattr(config, "header_timeout_s", defaults.header_timeout_s)),
-            Awaiting.BODY: float(getattr(config, "body_timeout_s", defaults.body_timeout_s)),
-        }
+        self._limits = {awaiting: _deadline_s(config, awaiting) for awaiting in Awaiting}
         self._awaiting: Awaiting | None = None
         self._deadline: asyncio.TimerHandle | None = None
 
@@ -128,14 +134,14 @@ class DeadlineH11Protocol(H11Protocol):
         self.transport.close()
 
 
-def server_config(api: ApiSettings, *, host: str, port: int, workers: int) -> ServerConfig:
+def server_config(api: ApiSettings) -> ServerConfig:
     """The API's server with the limits of ``api``: h11, not httptools, because only h11 bounds header bytes."""
     return ServerConfig(
         APP,
         factory=True,
-        host=host,
-        port=port,
-        workers=workers,
+        host=api.host,
+        port=api.port,
+        workers=api.workers,
         http=DeadlineH11Protocol,
         h11_max_incomplete_event_size=api.max_header_bytes,
         timeout_keep_alive=api.keep_alive_timeout_s,
@@ -169,14 +175,13 @@ def _arguments(argv: list[str] | None, api: ApiSettings) -> ApiSettings:
     for name in _OPTIONS:
         flag, field = f"--{name.replace('_', '-')}", ApiSettings.model_fields[name]
         parser.add_argument(flag, dest=name, default=getattr(api, name), help=field.description)
-    given = {name: value for name, value in vars(parser.parse_args(argv)).items() if value != getattr(api, name)}
-    return ApiSettings.model_validate(api.model_dump() | given)
+    return ApiSettings.model_validate(api.model_dump() | vars(parser.parse_args(argv)))
 
 
 def main(argv: list[str] | None = None) -> None:
     """Serve the API; each option defaults to its ``ICP_API_*`` setting."""
     api = _arguments(argv, ApiSettings())
-    serve(server_config(api, host=api.host, port=api.port, workers=api.workers))
+    serve(server_config(api))
 
 
 if __name__ == "__main__":
