@@ -7,9 +7,7 @@ and resets them afterwards, so tests do not share rate-limit state.
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from io import BytesIO
 from typing import Any
 
@@ -18,62 +16,11 @@ import pytest
 from PIL import Image
 
 from harness.settings import SimulatorSettings
-from tests.support.jobs import poll
+from tests.support.simulator_http import API, configure, rest_page, roastify_headers, shopify_headers
 
 pytestmark = pytest.mark.integration
 
-API = "/admin/api/2026-10"
 RATE_MESSAGE = "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
-
-
-@pytest.fixture
-def sim() -> SimulatorSettings:
-    return SimulatorSettings()
-
-
-@pytest.fixture
-async def http(sim: SimulatorSettings) -> AsyncIterator[httpx.AsyncClient]:
-    limits = httpx.Limits(max_connections=100)
-    async with httpx.AsyncClient(base_url=sim.shopify_base, timeout=10.0, limits=limits) as client:
-        try:
-            response = await client.get("/_sim/health")
-        except httpx.HTTPError as exc:
-            pytest.fail(f"simulator unreachable through toxiproxy; run `importctl stack up --infra-only` ({exc})")
-        assert response.status_code == 200
-        yield client
-
-
-@pytest.fixture
-async def accounts(http: httpx.AsyncClient) -> AsyncIterator[Callable[[str], str]]:
-    """Hands out unique account names and resets each of them (both providers) at the end."""
-    made: list[str] = []
-
-    def make(label: str) -> str:
-        made.append(f"t-{label}-{uuid.uuid4().hex[:10]}")
-        return made[-1]
-
-    yield make
-    for account in made:
-        for provider in ("shopify", "roastify"):
-            await http.delete(f"/_sim/accounts/{provider}/{account}")
-
-
-async def configure(http: httpx.AsyncClient, provider: str, account: str, **config: Any) -> dict[str, Any]:
-    response = await http.put(f"/_sim/accounts/{provider}/{account}", json=config)
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-def shopify_headers(shop: str) -> dict[str, str]:
-    return {"X-Shopify-Access-Token": f"shpat_sim_{shop}"}
-
-
-def roastify_headers(account: str) -> dict[str, str]:
-    return {"x-api-key": f"rk_sim_{account}"}
-
-
-async def rest_page(http: httpx.AsyncClient, shop: str, **params: Any) -> httpx.Response:
-    return await http.get(f"/shopify/{shop}{API}/products.json", params=params, headers=shopify_headers(shop))
 
 
 async def graphql(http: httpx.AsyncClient, shop: str, variables: dict[str, Any]) -> httpx.Response:
@@ -331,62 +278,6 @@ async def test_wrong_or_missing_credentials_are_401(
     assert rotated.status_code == 200
     rfy = await http.get(f"{sim.roastify_base}/roastify/{shop}/v1/products", headers={"x-api-key": "nope"})
     assert (rfy.status_code, rfy.json()) == (401, {"message": "Invalid API key", "code": "UNAUTHORIZED"})
-
-
-async def test_fault_knobs_burst_errors_latency_and_gone(
-    http: httpx.AsyncClient, accounts: Callable[[str], str]
-) -> None:
-    shop = accounts("faults")
-    await configure(http, "shopify", shop, products=2, faults={"burst_5xx": 3})
-    statuses = [(await rest_page(http, shop)).status_code for _ in range(4)]
-    assert statuses == [503, 503, 503, 200]
-    await configure(http, "shopify", shop, products=2, faults={"error_rate": 1.0})
-    failed = await rest_page(http, shop)
-    assert (failed.status_code, failed.json()) == (500, {"errors": "Internal Server Error"})
-    await configure(http, "shopify", shop, products=2, faults={"latency_ms": 300})
-    started = time.monotonic()
-    assert (await rest_page(http, shop)).status_code == 200
-    assert time.monotonic() - started >= 0.3
-    await configure(http, "shopify", shop, gone=True)
-    gone = await rest_page(http, shop)
-    assert (gone.status_code, gone.json()) == (404, {"errors": "Not Found"})
-    stats = (await http.get(f"/_sim/stats/shopify/{shop}")).json()
-    assert stats["requests"]["shopify.rest.products"] == {"200": 2, "404": 1, "500": 1, "503": 3}
-
-
-async def test_a_call_is_counted_on_arrival_before_its_injected_latency(
-    http: httpx.AsyncClient, accounts: Callable[[str], str]
-) -> None:
-    """The breaker drill's count: a call sent before the breaker opened must not count as arriving after it."""
-    shop = accounts("arrivals")
-    await configure(http, "shopify", shop, products=2, faults={"latency_ms": 3000})
-    call = asyncio.create_task(rest_page(http, shop))
-
-    async def arrived() -> bool | None:
-        return (await http.get(f"/_sim/stats/shopify/{shop}")).json()["api_arrivals"] == 1 or None
-
-    await poll(arrived, timeout_s=2.5, every_s=0.05, what="the call counted on arrival")
-    assert not call.done(), "answered already: the latency did not hold it"
-    assert (await call).status_code == 200
-
-
-async def test_account_config_is_validated_shown_and_reset(
-    http: httpx.AsyncClient, sim: SimulatorSettings, accounts: Callable[[str], str]
-) -> None:
-    shop = accounts("config")
-    path = f"/_sim/accounts/shopify/{shop}"
-    bad = await http.put(path, json={"faults": {"error_rate": 1.5}})
-    assert bad.status_code == 400 and bad.json()["field"] == "faults.error_rate"
-    assert (await http.put(path, json={"products": 10_001})).json()["field"] == "products"
-    assert (await http.put(path, json={"image_format": "gif"})).json()["field"] == "image_format"
-    assert (await http.put(path, json={"variants_min": 5, "variants_max": 2})).json()["field"] == "variants_min"
-    await configure(http, "shopify", shop, products=3, plan="plus")
-    patched = await http.patch(path, json={"faults": {"latency_ms": 5}})
-    assert patched.json()["products"] == 3 and patched.json()["faults"]["latency_ms"] == 5
-    shown = (await http.get(path)).json()
-    assert (shown["plan"], shown["credential"]) == ("plus", f"shpat_sim_{shop}")
-    assert (await http.delete(path)).status_code == 204
-    assert (await http.get(path)).json()["products"] == sim.default_products
 
 
 async def test_removed_and_re_imaged_products_through_the_proxy(
