@@ -79,16 +79,18 @@ async def _neighbour(client: httpx.AsyncClient, vendor: Vendor, done: asyncio.Ev
     return answers
 
 
-async def _flood(settings: Settings, tenants: Tenants) -> tuple[list[httpx.Response], list[httpx.Response]]:
-    """Acme floods while beans does its usual work: acme's answers and beans's."""
+async def _flood(
+    settings: Settings, tenants: Tenants, flooders: int = FLOODERS
+) -> tuple[list[httpx.Response], list[httpx.Response]]:
+    """Acme floods with ``flooders`` clients while beans does its usual work: acme's answers and beans's."""
     acme, beans = tenants.acme, tenants.beans
     done, flooded = asyncio.Event(), list[httpx.Response]()
     async with serving(settings) as (_, client):
         assert (await client.get(IMPORTS, headers=acme.auth)).status_code == 200  # its key is known from now on
-        flood = [asyncio.create_task(_flooder(client, acme, done, flooded)) for _ in range(FLOODERS)]
+        flood = [asyncio.create_task(_flooder(client, acme, done, flooded)) for _ in range(flooders)]
 
         async def under_way() -> bool:
-            return len(flooded) >= FLOODERS
+            return len(flooded) >= flooders
 
         await poll(under_way, timeout_s=30, every_s=0.05, what="the flood under way")
         served = await _neighbour(client, beans, done)
@@ -114,13 +116,19 @@ async def test_a_flood_of_submissions_gets_429s_while_another_company_is_served(
 async def test_without_admission_the_flood_takes_the_pool_from_the_neighbour(
     migrated: Settings, tenants: Tenants, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The check above can fail: with no admission before the database (as before), the neighbour gets 503s."""
+    """The check above can fail: with no admission before the database (as before), the neighbour gets 503s.
+
+    The flood is made deep enough that the line for the three write connections
+    is several pool timeouts long: with a shallow one, the neighbour's turn can
+    come just inside the half-second timeout and the broken case would pass by luck.
+    """
 
     async def no_admission(self: TenantAdmission, connection: object, principal: object) -> None:
         return None
 
     monkeypatch.setattr(TenantAdmission, "admit", no_admission)
-    flooded, served = await _flood(tiny_pool(migrated, 4, api={"read_reserved_connections": 1}), tenants)
+    settings = tiny_pool(migrated, 4, api={"read_reserved_connections": 1})
+    flooded, served = await _flood(settings, tenants, flooders=4 * FLOODERS)
     assert any(r.status_code == 503 for r in served), "the neighbour's submissions waited behind the flood"
     assert not any(r.status_code == 429 for r in flooded)
 
