@@ -22,6 +22,9 @@ class DrillContext:
     options: ChaosSettings
     workload: WorkloadDriver
     catalog_size: int
+    canary: WorkloadDriver
+    """Another vendor, whose import submitted after the restore must start: recovery for new work (not the
+    drill vendor's own backlog, which its company's queue serves in order)."""
     injected_at: float | None = None
     """Monotonic time of the first injection."""
     injected_wall: datetime | None = None
@@ -45,4 +48,5 @@ class DrillContext:
 
     @property
     def job_ids(self) -> list[uuid.UUID]:
-        return list(self.workload.result.accepted.values())
+        """Every job of the drill: the drill vendor's and the canary vendor's."""
+        return [*self.workload.result.accepted.values(), *self.canary.result.accepted.values()]

@@ -27,6 +27,7 @@ from control_plane.services.tenants import TenantService
 from control_plane.settings import DatabaseSettings, RedisSettings, S3Settings
 from harness.settings import HarnessSettings
 from harness.stack.toxiproxy import ToxiproxyClient
+from loadtests.simulator.config import Plan
 
 _LOOPBACK = "127.0.0.1"
 _ACTOR = Principal(subject="chaos-harness", role=Role.OPERATOR, company_id=None)
@@ -130,6 +131,7 @@ async def create_tenant(
     api: str = "graphql",
     image_px: int = 320,
     image_format: str = "jpeg",
+    plan: Plan = "standard",
 ) -> Tenant:
     """A fresh company with one Shopify integration on its own simulator account (so faults stay local)."""
     sim = env.settings.simulator
@@ -143,6 +145,7 @@ async def create_tenant(
             "image_width": image_px,
             "image_height": image_px,
             "image_format": image_format,
+            "plan": plan,
             "faults": {"latency_ms": latency_ms},
         },
     )

@@ -126,3 +126,15 @@ async def check_all(env: ChaosEnv, tenant: Tenant, workload: WorkloadResult, cat
     fixes = {k: v for k, v in second.items() if v}
     checks.append(Check("orphans after two reconciliation passes", not fixes, fixes or 0, 0, f"first pass {first}"))
     return checks
+
+
+async def canary_check(env: ChaosEnv, canary: WorkloadResult) -> Check:
+    """The canary vendor's imports were accepted and completed: timing recovery on them lost nothing either."""
+    if not canary.accepted and not canary.not_accepted:
+        return Check("canary vendor's imports completed", True, 0, "all completed", "no canary: timed per crash")
+    statuses = await job_statuses(env, list(canary.accepted.values()))
+    unfinished = sorted({status for status in statuses.values() if status != "COMPLETED"})
+    missing = len(canary.accepted) - len(statuses)
+    ok = not unfinished and not missing and not canary.not_accepted
+    detail = ", ".join([*unfinished, *(["missing"] if missing else []), *canary.not_accepted][:5])
+    return Check("canary vendor's imports completed", ok, len(statuses), "all completed", detail)

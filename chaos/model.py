@@ -94,6 +94,8 @@ class DrillRecord:
     aborted: str | None = None
     """Why the drill did not inject (steady state failed before) or stopped early (raised, timed out, interrupted)."""
     workload: dict[str, Any] = field(default_factory=dict)
+    conditions: dict[str, Any] = field(default_factory=dict)
+    """What the run's figures depend on: workload size, shop plan, the control plane's timers, workers."""
     slo_values: dict[str, SloValue] = field(default_factory=dict)
     """SLO name → what this run measured for it; recorded in the job store only if the drill did not abort."""
 
@@ -158,6 +160,7 @@ def as_json(record: DrillRecord) -> dict[str, Any]:
         "items": items,
         "timeline": [{**asdict(a), "at": a.at.isoformat()} for a in record.timeline],
         "workload": record.workload,
+        "conditions": record.conditions,
         "slo_values": {name: asdict(value) for name, value in record.slo_values.items()},
         "charts": [],
     }

@@ -4,8 +4,11 @@ Detection is the first signal *of the system*: its readiness turning
 unavailable or degraded, a submission answered 503, a breaker of the drill's
 tenant opening, a lease swept or a job retried, deferred or handed back.
 Recovery is not a heartbeat (a background renewer writes those whatever an
-import does): a job submitted after the fault was lifted (the canary) has
-started, and some job has committed products or finished since.
+import does): a job another vendor submitted after the fault was lifted (the
+canary) has started, and some job has committed products or finished since.
+The canary is another vendor's because the drill vendor's own jobs queued
+during the fault are served in order: its new job waiting behind them is the
+company's queue at work, not the system still down.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ async def _progress(ctx: DrillContext) -> dict[uuid.UUID, tuple[int, datetime | 
 
 def start_canary(ctx: DrillContext) -> None:
     """At the restore: submit the canary and remember what every job had committed (the baseline of progress)."""
-    ctx.scratch[CANARY] = asyncio.create_task(ctx.workload.submit_canary())
+    ctx.scratch[CANARY] = asyncio.create_task(ctx.canary.submit_canary())
     ctx.scratch.pop(SNAPSHOT, None)
 
 
@@ -74,7 +77,7 @@ async def _canary_started(ctx: DrillContext) -> bool:
     task: asyncio.Task[str] | None = ctx.scratch.get(CANARY)
     if task is None or not task.done() or task.exception() is not None:
         return False
-    job_id = ctx.workload.result.accepted.get(task.result())
+    job_id = ctx.canary.result.accepted.get(task.result())
     if job_id is None:
         return False
     async with ctx.env.sessions() as session:
@@ -83,7 +86,8 @@ async def _canary_started(ctx: DrillContext) -> bool:
 
 
 async def imports_flow(ctx: DrillContext) -> bool:
-    """Recovered: the canary (submitted after the restore) started, and a job committed products or finished since."""
+    """Recovered: the canary (another vendor's job submitted after the restore) started, and a job committed
+    products or finished since."""
     restored = ctx.restored_wall
     if restored is None:
         return False

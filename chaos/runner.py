@@ -12,6 +12,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from chaos import probes, slo_evidence
 from chaos.context import DrillContext
@@ -19,7 +20,7 @@ from chaos.drill_kit import Drill
 from chaos.drills import DRILLS
 from chaos.env import ChaosEnv, create_tenant
 from chaos.faults import reset_proxies
-from chaos.invariants import check_all
+from chaos.invariants import canary_check, check_all
 from chaos.model import SEED_FAILURES, DrillRecord
 from chaos.recovery import CANARY, start_canary
 from chaos.report import run_id
@@ -28,6 +29,7 @@ from chaos.workload import WorkloadDriver, WorkloadSpec, submissions_check
 from harness.settings.chaos import ChaosSettings
 
 Reporter = Callable[[str], None]
+CANARY_PRODUCTS = 10
 
 
 async def run_drill(
@@ -43,7 +45,7 @@ async def run_drill(
     rid = run_id(started, name)
     record = DrillRecord(name, rid, drill.runbook, SEED_FAILURES[drill.failure], started)
     slug = f"chaos-{rid.lower().replace('t', '-', 1)}"[:100]
-    oom = name == "worker-oom"
+    oom, throttle = name == "worker-oom", name == "provider-throttle"
     tenant = await create_tenant(
         env,
         slug,
@@ -52,13 +54,17 @@ async def run_drill(
         # does), so each one holds 12 MiB while it is decoded; one image per product at most bounds the CPU
         images_max=min(options.images_max, 1) if oom else options.images_max,
         latency_ms=options.provider_latency_ms,
-        api="rest" if name == "provider-throttle" else "graphql",
+        api="rest" if throttle else "graphql",
+        # the throttle drill's storm must drain the REST bucket, which a standard shop leaks at 2 calls/s
+        plan="standard" if throttle else options.shop_plan,
         image_px=2048 if oom else 320,
         image_format="png" if oom else "jpeg",
     )
     driver = WorkloadDriver(env.api, tenant, WorkloadSpec(options.jobs, options.submit_interval_s, options.seed), rid)
+    canary = await _canary_vendor(env, f"{slug}-canary", options, rid)
+    record.conditions = conditions(env, options, plan="standard" if throttle else options.shop_plan)
     record.detect_target_s = drill.detect_within_s
-    ctx = DrillContext(env, tenant, record, options, driver, options.products)
+    ctx = DrillContext(env, tenant, record, options, driver, options.products, canary)
     try:
         await _lifecycle(ctx, drill, report)
     except (asyncio.CancelledError, KeyboardInterrupt):
@@ -73,6 +79,37 @@ async def run_drill(
         if on_done is not None:
             on_done(record)
     return record
+
+
+async def _canary_vendor(env: ChaosEnv, slug: str, options: ChaosSettings, rid: str) -> WorkloadDriver:
+    """A second company with a small healthy shop, whose import after the restore times recovery."""
+    vendor = await create_tenant(
+        env,
+        slug,
+        products=CANARY_PRODUCTS,
+        images_max=0,
+        latency_ms=options.provider_latency_ms,
+        plan=options.shop_plan,
+    )
+    return WorkloadDriver(env.api, vendor, WorkloadSpec(0, options.submit_interval_s, options.seed), f"{rid}-canary")
+
+
+def conditions(env: ChaosEnv, options: ChaosSettings, *, plan: str) -> dict[str, Any]:
+    """The figures' context, for whoever reads the report later (the runbooks quote it)."""
+    worker = env.settings.worker
+    return {
+        "jobs": options.jobs,
+        "products": options.products,
+        "shop_plan": plan,
+        "provider_latency_ms": options.provider_latency_ms,
+        "submit_interval_s": options.submit_interval_s,
+        "workers": len(env.workers.live()),
+        "breaker_open_s": env.settings.breaker.open_seconds,
+        "lease_ttl_s": worker.lease_ttl_s,
+        "heartbeat_interval_s": worker.heartbeat_interval_s,
+        "lease_sweep_interval_s": worker.lease_sweep_interval_s,
+        "reconcile_interval_s": worker.reconcile_interval_s,
+    }
 
 
 async def _lifecycle(ctx: DrillContext, drill: Drill, report: Reporter) -> None:
@@ -130,7 +167,7 @@ async def _lifecycle(ctx: DrillContext, drill: Drill, report: Reporter) -> None:
             detector.cancel()
     record.after = await probes.steady_state(env, ctx.tenant, options.min_workers)
     ctx.note("hypothesis", "steady state after", ok=all(c.ok for c in record.after))
-    record.invariants = [submissions_check(ctx.workload.result)]
+    record.invariants = [submissions_check(ctx.workload.result), await canary_check(env, ctx.canary.result)]
     record.invariants += await check_all(env, ctx.tenant, ctx.workload.result, ctx.catalog_size)
     record.invariants += await drill.checks(ctx)
     slo_evidence.measure(record, ctx.scratch, options)

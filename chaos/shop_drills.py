@@ -65,6 +65,7 @@ async def _vendors(ctx: DrillContext) -> list[Tenant]:
             products=options.products,
             images_max=options.images_max,
             latency_ms=options.provider_latency_ms,
+            plan=options.shop_plan,
         )
         for number in range(1, HEALTHY_VENDORS + 1)
     ]

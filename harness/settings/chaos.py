@@ -6,6 +6,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from control_plane.settings.base import Section
+from loadtests.simulator.config import Plan
 
 
 class ChaosSettings(Section):
@@ -21,6 +22,14 @@ class ChaosSettings(Section):
         300, ge=0, le=10_000, description="Simulated provider latency per API call, so imports last long enough to hit."
     )
     images_max: int = Field(2, ge=0, le=20, description="Most images per simulated product.")
+    shop_plan: Plan = Field(
+        "plus",
+        description=(
+            "Shopify plan of the drill shops. A drill measures the control plane's recovery, so its workload must "
+            "fit the shop's documented query-cost restore: 30 full imports of 120 products cost about 89,000 "
+            "points, 15 minutes of a standard shop's 100/s and 90 s of a Plus shop's 1,000/s."
+        ),
+    )
     outage_s: float = Field(30.0, gt=0, le=600, description="How long a dependency stays cut (30 s by default).")
     degrade_s: float = Field(20.0, gt=0, le=600, description="How long latency, bandwidth or throttling faults last.")
     provider_down_s: float = Field(

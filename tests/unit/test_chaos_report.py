@@ -8,7 +8,7 @@ from collections import namedtuple
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from chaos.invariants import accounting_checks
+from chaos.invariants import accounting_checks, canary_check
 from chaos.model import SEED_FAILURES, Check, DrillRecord, as_json, detection_check, recovery_check, verdict
 from chaos.report import gameday_json, gameday_markdown, run_id, summary_markdown, write_drill
 from chaos.workload import WorkloadResult
@@ -152,3 +152,10 @@ def test_accounting_accepts_legitimately_queued_jobs_as_not_lost_but_not_finishe
     }
     assert checks["lost jobs"].ok
     assert not checks["jobs finished"].ok
+
+
+async def test_a_canary_vendor_whose_import_was_never_accepted_fails_the_drill() -> None:
+    refused = WorkloadResult(not_accepted=["chaos-run-8-canary-1"])
+    check = await canary_check(None, refused)  # type: ignore[arg-type]  # nothing accepted: the store is not read
+    assert not check.ok and check.detail == "chaos-run-8-canary-1"
+    assert (await canary_check(None, WorkloadResult())).ok  # type: ignore[arg-type]  # process drills: no canary
