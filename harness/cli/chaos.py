@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
 from chaos.drills import DRILLS
 from chaos.env import ChaosEnv
 from chaos.model import DrillRecord, verdict
+from chaos.publish import load_game_day
+from chaos.publish import publish as publish_game_day
 from chaos.report import gameday_json, run_id, write_drill, write_gameday
 from chaos.runner import run_drill
 from chaos.slo_evidence import record_observations
@@ -101,3 +104,21 @@ def gameday(ci: bool) -> None:
     folder = write_gameday(get_harness_settings().reports.dir, document)
     click.echo((folder / "summary.md").read_text())
     sys.exit(0 if document["verdict"] == "pass" else 1)
+
+
+@chaos.command()
+@click.argument("game_day", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path))
+def publish(game_day: Path | None, root: Path) -> None:
+    """Write GAME_DAY's figures (default: the latest game day's report folder) into the runbooks' "Drill results",
+    the README's game-day row and a dated results page under ROOT."""
+    folder = game_day or _latest_game_day(get_harness_settings().reports.dir / "chaos")
+    for path in publish_game_day(load_game_day(folder), root):
+        click.echo(f"wrote {path}")
+
+
+def _latest_game_day(reports: Path) -> Path:
+    folders = sorted(reports.glob("*-gameday"))
+    if not folders:
+        raise click.ClickException(f"no game day report under {reports}: run `make gameday` first")
+    return folders[-1]
