@@ -25,6 +25,7 @@ ensure_system_packages() {
   local missing=()
   have_postgres || missing+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)  # the replicated Redis (ICP_STACK_REDIS_HA)
   [ -x /usr/bin/chromium ] || missing+=(chromium)  # the dashboard's browser tests drive it headless
   [ "${#missing[@]}" -eq 0 ] && return 0
   if ! is_root; then

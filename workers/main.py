@@ -9,7 +9,7 @@ from arq.cron import CronJob
 from arq.worker import Function, func
 
 from control_plane.domain.jobs import IMPORT_TASK_NAME
-from control_plane.settings import get_settings
+from control_plane.settings import RedisSettings, get_settings
 from workers.ops_tasks import ops_cron_jobs
 from workers.reconciliation_tasks import reconciliation_cron_jobs
 from workers.resources import close_resources, open_resources, resources, start_feeder
@@ -35,11 +35,14 @@ async def job_ended(ctx: dict[str, Any]) -> None:
     resources(ctx).feeder.wake()
 
 
-def _redis_settings() -> ArqRedisSettings:
-    redis = _settings.redis
+def arq_redis_settings(redis: RedisSettings) -> ArqRedisSettings:
+    """arq's connection to Redis: at host and port, or to the primary the Sentinels name."""
+    sentinels = redis.sentinel_addresses()
     return ArqRedisSettings(
-        host=redis.host,
+        host=sentinels or redis.host,
         port=redis.port,
+        sentinel=bool(sentinels),
+        sentinel_master=redis.sentinel_master,
         database=redis.database,
         password=redis.password.get_secret_value() if redis.password else None,
         conn_timeout=int(redis.connect_timeout_s) or 1,
@@ -56,7 +59,7 @@ class WorkerSettings:
     on_startup = startup
     on_shutdown = shutdown
     after_job_end = job_ended
-    redis_settings = _redis_settings()
+    redis_settings = arq_redis_settings(_settings.redis)
     queue_name = _settings.redis.queue_name
     max_jobs = _settings.worker.concurrency
     poll_delay = _settings.worker.poll_delay_s

@@ -11,10 +11,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import cast
 
 from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix
 from redis.asyncio import Connection, ConnectionPool, SSLConnection
+from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import RedisError
 
 from control_plane.domain.errors import DependencyUnavailable
@@ -26,15 +28,32 @@ __all__ = ["ARQ_JOB_KEY_PREFIX", "RedisWorkQueue", "create_redis"]
 
 
 def create_redis(settings: RedisSettings) -> ArqRedis:
-    """A client that does not connect until first use and fails fast when Redis is away."""
+    """A client that does not connect until first use and fails fast when Redis is away.
+
+    With Sentinels configured, each new connection asks them for the current
+    primary, so after a failover the client reaches the promoted replica.
+    """
+    password = settings.password.get_secret_value() if settings.password else None
+    connect_s, reply_s = settings.connect_timeout_s, settings.socket_timeout_s
+    sentinels = settings.sentinel_addresses()
+    if sentinels:
+        timeouts = {"socket_connect_timeout": connect_s, "socket_timeout": reply_s}
+        sentinel = Sentinel(  # type: ignore[no-untyped-call]  # redis-py leaves its constructor untyped
+            sentinels, sentinel_kwargs={**timeouts, "password": password}, **timeouts
+        )
+        redis = sentinel.master_for(
+            settings.sentinel_master, redis_class=ArqRedis, db=settings.database, password=password, ssl=settings.tls
+        )
+        redis.default_queue_name = settings.queue_name
+        return cast(ArqRedis, redis)
     pool = ConnectionPool(
         connection_class=SSLConnection if settings.tls else Connection,
         host=settings.host,
         port=settings.port,
         db=settings.database,
-        password=settings.password.get_secret_value() if settings.password else None,
-        socket_connect_timeout=settings.connect_timeout_s,
-        socket_timeout=settings.socket_timeout_s,
+        password=password,
+        socket_connect_timeout=connect_s,
+        socket_timeout=reply_s,
         retry_on_timeout=False,
     )
     return ArqRedis(connection_pool=pool, default_queue_name=settings.queue_name)

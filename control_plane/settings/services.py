@@ -42,6 +42,27 @@ class RedisSettings(Section):
     connect_timeout_s: float = Field(2.0, gt=0, description="Seconds to wait for a connection.")
     socket_timeout_s: float = Field(5.0, gt=0, description="Seconds to wait for a reply.")
     tls: bool = Field(False, description="Connect with TLS (ElastiCache with encryption in transit).")
+    sentinels: str = Field(
+        "",
+        description="Redis Sentinels as host:port,host:port; when set, the primary of `sentinel_master` is found "
+        "through them and followed across a failover (host and port are then unused). Empty: host and port, "
+        "as ElastiCache's primary endpoint.",
+    )
+    sentinel_master: str = Field("icp", min_length=1, description="Name the Sentinels monitor the primary under.")
+
+    @field_validator("sentinels")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        for address in filter(None, (part.strip() for part in value.split(","))):
+            host, _, port = address.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"a Sentinel address is host:port, not {address!r}")
+        return value
+
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        """The Sentinels to ask for the primary; empty when Redis is reached at host and port."""
+        parts = filter(None, (part.strip() for part in self.sentinels.split(",")))
+        return [(host, int(port)) for host, _, port in (part.rpartition(":") for part in parts)]
 
 
 class S3Settings(Section):

@@ -39,7 +39,11 @@ def harness_settings_of(
     injected dependency's exact type, and a HarnessSettings is not one.
     """
     shared = {item.name: getattr(product, item.name) for item in dataclasses.fields(Settings)}
-    return HarnessSettings(**shared, stack=stack or StackSettings(), simulator=simulator or SimulatorSettings())
+    stack = stack or StackSettings()
+    if stack.redis_ha and not product.redis.sentinels:  # the harness finds the primary as the applications do
+        sentinels = ",".join(f"127.0.0.1:{port}" for port in stack.sentinel_ports)
+        shared["redis"] = product.redis.model_copy(update={"sentinels": sentinels})
+    return HarnessSettings(**shared, stack=stack, simulator=simulator or SimulatorSettings())
 
 
 def load_harness_settings() -> HarnessSettings:

@@ -24,6 +24,16 @@ class StackSettings(Section):
     weed_filer_port: int = Field(48888, description="SeaweedFS filer port (gRPC is +10000).")
     weed_admin_port: int = Field(43646, description="SeaweedFS admin port (gRPC is +10000).")
     toxiproxy_port: int = Field(58474, description="Port of the toxiproxy control API.")
+    redis_ha: bool = Field(
+        False,
+        description="Run Redis as production does: this primary, two replicas and three Sentinels with automatic "
+        "failover; the applications find the primary through the Sentinels (not through the `redis` proxy).",
+    )
+    redis_replica_ports: list[int] = Field([56380, 56381], description="Ports of the two Redis replicas (HA).")
+    sentinel_ports: list[int] = Field([56390, 56391, 56392], description="Ports of the three Sentinels (HA).")
+    sentinel_down_after_ms: int = Field(
+        5000, ge=100, description="How long the primary may not answer before the Sentinels fail it over (HA)."
+    )
     workers: int = Field(2, ge=0, description="arq worker processes started by `stack up`.")
     postgres_bin_dir: Path | None = Field(None, description="Folder with initdb/postgres; found if unset.")
     toxiproxy_bin: Path | None = Field(None, description="toxiproxy server binary; found if unset.")

@@ -19,7 +19,7 @@ import redis
 from control_plane.api.server import server_argv
 from control_plane.settings import ApiSettings
 from harness.settings import HarnessSettings
-from harness.stack import redis_server
+from harness.stack import redis_ha, redis_server
 from harness.stack.paths import StackPaths
 from harness.stack.process import StackError, connected_to, owns, read_pid, spawn
 from harness.stack.service import Service, http_ready
@@ -32,9 +32,12 @@ _WORKER_NAME = re.compile(r"^worker-(\d+)$")
 _HEALTH_SUFFIX = ":health-check"  # arq's default health-check key suffix
 
 
-def _env(**extra: str) -> dict[str, str]:
+def _env(settings: HarnessSettings | None = None, **extra: str) -> dict[str, str]:
+    """The applications' environment: ours, and with a replicated Redis the Sentinels to find its primary by."""
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
+    if settings is not None and settings.stack.redis_ha:
+        env["ICP_REDIS_SENTINELS"] = redis_ha.sentinels_setting(settings)
     env.update(extra)
     return env
 
@@ -63,7 +66,7 @@ def api_argv(api: ApiSettings, *, host: str, port: int, workers: int) -> list[st
 def _launch_api(settings: HarnessSettings, paths: StackPaths) -> subprocess.Popen[bytes]:
     check_importable(API_MODULE)
     argv = api_argv(settings.api, host=settings.api.host, port=settings.api.port, workers=settings.api.workers)
-    return spawn(paths, API, argv, env=_env())
+    return spawn(paths, API, argv, env=_env(settings))
 
 
 def _api_live(settings: HarnessSettings) -> bool:
@@ -113,7 +116,9 @@ def _launch_worker(settings: HarnessSettings, paths: StackPaths, index: int) -> 
             conn.delete(_health_key(settings))
     argv = [sys.executable, "-m", "workers", WORKER_SETTINGS]
     name = worker_name(index)
-    return spawn(paths, name, argv, env=_env(ICP_WORKER_NAME=name, ICP_IMAGES_ALLOW_HOSTS=simulator_hosts(settings)))
+    return spawn(
+        paths, name, argv, env=_env(settings, ICP_WORKER_NAME=name, ICP_IMAGES_ALLOW_HOSTS=simulator_hosts(settings))
+    )
 
 
 def simulator_hosts(settings: HarnessSettings) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from harness.settings import HarnessSettings
-from harness.stack import apps, dashboard, postgres, redis_server, seaweedfs, simulator, toxiproxy
+from harness.stack import apps, dashboard, postgres, redis_ha, redis_server, seaweedfs, simulator, toxiproxy
 from harness.stack.paths import StackPaths
 from harness.stack.process import Reporter, StackError
 from harness.stack.service import Service, ServiceStatus, ensure_running, status, stop
@@ -40,6 +40,7 @@ def infra_services(settings: HarnessSettings, paths: StackPaths) -> list[Service
     return [
         postgres.service(settings, paths),
         redis_server.service(settings, paths),
+        *(redis_ha.services(settings, paths) if settings.stack.redis_ha else []),
         seaweedfs.service(settings, paths),
         simulator.service(settings, paths),
         toxiproxy.service(settings, paths),
@@ -111,6 +112,8 @@ def down(settings: HarnessSettings, *, report: Reporter) -> bool:
     with locked(paths):
         indices = apps.worker_indices(settings, paths)
         services = infra_services(settings, paths) + app_services(settings, paths, indices)
+        if not settings.stack.redis_ha:  # a replicated Redis started earlier goes down too
+            services[2:2] = redis_ha.services(settings, paths)
         stopped = [stop(paths, service, report) for service in reversed(services)]
         (paths.run / "mode").unlink(missing_ok=True)
     return any(stopped)

@@ -16,6 +16,7 @@ from pathlib import Path
 import redis
 
 from harness.settings import HarnessSettings
+from harness.stack import redis_ha
 from harness.stack.paths import StackPaths
 from harness.stack.process import StackError, spawn
 from harness.stack.service import Service
@@ -30,13 +31,13 @@ def find_binary() -> Path:
     return Path(found)
 
 
-def config_text(settings: HarnessSettings, data_dir: Path) -> str:
-    """The generated redis.conf; every start rewrites it from the settings."""
+def config_text(settings: HarnessSettings, data_dir: Path, *, port: int | None = None) -> str:
+    """The generated redis.conf (of the primary, or of the node on ``port``); every start rewrites it."""
     password = settings.redis.password
     lines = [
         "# Written by `importctl stack up`; edits are overwritten.",
         "bind 127.0.0.1",
-        f"port {settings.stack.redis_port}",
+        f"port {port or settings.stack.redis_port}",
         "protected-mode yes",
         "daemonize no",
         'logfile ""',
@@ -50,16 +51,20 @@ def config_text(settings: HarnessSettings, data_dir: Path) -> str:
         "maxmemory-policy noeviction",
     ]
     if password is not None:
-        lines.append(f'requirepass "{password.get_secret_value()}"')
+        secret = password.get_secret_value()
+        lines += [f'requirepass "{secret}"', f'masterauth "{secret}"']  # a replica authenticates to its primary
     return "\n".join(lines) + "\n"
 
 
 def client(settings: HarnessSettings, *, direct: bool = True) -> redis.Redis:
-    """A client for the real server (``direct``) or through the toxiproxy listener."""
+    """A client for the real server (``direct``: the primary) or through the toxiproxy listener."""
     password = settings.redis.password
+    port = settings.stack.redis_port
+    if direct and settings.stack.redis_ha:  # after a failover the first primary is a replica: ask for the new one
+        port = (redis_ha.current_primary(settings) or ("", port))[1]
     return redis.Redis(
         host="127.0.0.1" if direct else settings.redis.host,
-        port=settings.stack.redis_port if direct else settings.redis.port,
+        port=port if direct else settings.redis.port,
         db=settings.redis.database,
         password=password.get_secret_value() if password else None,
         socket_connect_timeout=1.0,
@@ -71,13 +76,24 @@ def _launch(paths: StackPaths, settings: HarnessSettings) -> subprocess.Popen[by
     data_dir = paths.data(NAME)
     data_dir.mkdir(parents=True, exist_ok=True)
     conf = data_dir / "redis.conf"
-    conf.write_text(config_text(settings, data_dir))
+    text = config_text(settings, data_dir)
+    if settings.stack.redis_ha:
+        text += redis_ha.replica_line(settings, settings.stack.redis_port)
+    conf.write_text(text)
     return spawn(paths, NAME, [str(find_binary()), str(conf)])
 
 
 def _probe(settings: HarnessSettings) -> bool:
+    """This node answers (with a replicated Redis, :func:`client` would reach whichever node is the primary)."""
+    password = settings.redis.password
+    node = redis.Redis(
+        port=settings.stack.redis_port,
+        password=password.get_secret_value() if password else None,
+        socket_connect_timeout=1.0,
+        socket_timeout=2.0,
+    )
     try:
-        with client(settings) as conn:
+        with node as conn:
             return bool(conn.ping())
     except (redis.RedisError, OSError):
         return False
