@@ -1,7 +1,8 @@
-"""Small pieces several pages use: the tier banner, confirmation dialogs, pause controls, timestamps."""
+"""Small pieces several pages use: the tier banner, confirmation dialogs, pause controls, timestamps, figures."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
@@ -110,3 +111,20 @@ def _toggle(scope: PauseScope, target: str | None, what: str, is_paused: bool) -
     if st.button(f"{verb} {what}", key=f"{verb}-{scope}-{target}", type="primary" if not is_paused else "secondary"):
         call = client().resume if is_paused else client().pause
         confirm(f"{verb} {what}", lambda reason: call(scope, reason, target), reason_required=not is_paused)
+
+
+def figure(value: Any) -> str:
+    """A measured value as a person reads it: floats to four significant digits, lists and maps as text."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+_COMMENT = re.compile(r"<!--.*?-->\s*", flags=re.DOTALL)
+
+
+def without_comments(markdown: str) -> str:
+    """Markdown as its renderer on a code host shows it: HTML comments are notes to editors, not content."""
+    return _COMMENT.sub("", markdown)

@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.live import client, read, settings
-from dashboard.widgets import RUNBOOK_LINK, runbook_link
+from dashboard.widgets import RUNBOOK_LINK, runbook_link, without_comments
 
 
 def runbook_name(path: str) -> str:
@@ -70,4 +70,4 @@ def _runbook(name: str) -> None:
         if markdown is None:
             st.warning(f"No runbook yet for **{name}** (expected at `runbooks/{name}.md`).")
         else:
-            st.markdown(markdown)
+            st.markdown(without_comments(markdown))

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.live import client, read
-from dashboard.widgets import verdict
+from dashboard.widgets import figure, verdict
 
 
 def render() -> None:
@@ -49,8 +49,8 @@ def _report(kind: str, run_id: str) -> None:
     items = [
         {
             "check": item.get("name"),
-            "value": str(item.get("value")),
-            "target": str(item.get("target")),
+            "value": figure(item.get("value")),
+            "target": figure(item.get("target")),
             "verdict": verdict(item.get("verdict")),
         }
         for item in report.get("items", [])
