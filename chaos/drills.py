@@ -176,9 +176,23 @@ async def _system_429s(ctx: DrillContext) -> int:
 async def _provider_throttle(ctx: DrillContext) -> None:
     neighbour = NoisyNeighbour(ctx.env.sim_admin, ctx.tenant.account, ctx.env.settings.provider.shopify_api_version)
     ctx.scratch["neighbour"] = neighbour
-    before = await _system_429s(ctx)
+    before = ctx.scratch["429s_before"] = await _system_429s(ctx)
     await hold(ctx, [neighbour], ctx.options.degrade_s)
     ctx.scratch["system_429s"] = await _system_429s(ctx) - before
+
+
+async def _throttle_noticed(ctx: DrillContext) -> bool:
+    """Any signal of the system, or its workers counting a 429 to their own calls since the injection.
+
+    A throttle the workers absorb by pacing their retries raises no job event, yet the
+    system saw it: its provider-call counters (the Providers page, the provider-errors
+    alarm's input) record each 429 as it arrives. The harness's neighbour's 429s are not
+    in those counters.
+    """
+    if await system_noticed(ctx):
+        return True
+    before = ctx.scratch.get("429s_before")
+    return before is not None and await _system_429s(ctx) > before
 
 
 async def _throttle_checks(ctx: DrillContext) -> list[Check]:
@@ -294,7 +308,7 @@ DRILLS: dict[str, Drill] = {
             "provider-throttle.md",
             "A noisy neighbour drains the shop's API quota (429 storm)",
             _provider_throttle,
-            system_noticed,
+            _throttle_noticed,
             imports_flow,
             _throttle_checks,
             detect_within_s=60.0,
