@@ -11,9 +11,11 @@ The applications are given the Sentinels' addresses, never the ``redis`` proxy.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import redis
@@ -117,26 +119,20 @@ def _answers(client: redis.Redis) -> bool:
 
 def _replica(settings: HarnessSettings, paths: StackPaths, index: int, port: int) -> Service:
     name = f"redis-replica-{index}"
-    return Service(
-        name=name,
-        marker="redis-server",
-        launch=lambda _report: _launch_replica(settings, paths, name, port),
-        probe=lambda: _answers(_client(settings, port)),
-        port=port,
-        stop_signal=signal.SIGTERM,
-    )
+    launch = functools.partial(_launch_replica, settings, paths, name, port)
+    return _node(name, "redis-server", launch, lambda: _answers(_client(settings, port)), port)
 
 
 def _sentinel(settings: HarnessSettings, paths: StackPaths, index: int, port: int) -> Service:
     name = f"sentinel-{index}"
-    return Service(
-        name=name,
-        marker="sentinel",
-        launch=lambda _report: _launch_sentinel(settings, paths, name, port),
-        probe=lambda: _answers(_sentinel_client(port)),
-        port=port,
-        stop_signal=signal.SIGTERM,
-    )
+    launch = functools.partial(_launch_sentinel, settings, paths, name, port)
+    return _node(name, "sentinel", launch, lambda: _answers(_sentinel_client(port)), port)
+
+
+def _node(
+    name: str, marker: str, launch: Callable[[], subprocess.Popen[bytes]], probe: Callable[[], bool], port: int
+) -> Service:
+    return Service(name, marker, lambda _report: launch(), probe, port=port, stop_signal=signal.SIGTERM)
 
 
 def services(settings: HarnessSettings, paths: StackPaths) -> list[Service]:
