@@ -33,7 +33,8 @@ from workers.main import arq_redis_settings
 
 pytestmark = pytest.mark.integration
 
-PRIMARY, REPLICAS, SENTINELS = 57379, [57380, 57381], [57390, 57391, 57392]
+PRIMARY, REPLICAS, SENTINELS = 27379, [27380, 27381], [27390, 27391, 27392]
+"""Below the ephemeral port range, so a busy machine's outgoing connections cannot hold them."""
 DOWN_AFTER_MS = 1000
 
 
