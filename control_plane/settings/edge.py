@@ -101,12 +101,11 @@ class WorkerSettings(Section):
         0.5, gt=0, description="How often a worker's feeder moves jobs from the fair dispatcher into free slots."
     )
     ready_per_slot: int = Field(
-        0,
+        1,
         ge=0,
         le=4,
         description="Jobs kept handed to arq ahead of each worker slot, so a slot that frees starts its next job "
-        "without a feeder pass. 0 (only free slots are fed): a job handed ahead is chosen before it can run, so a "
-        "new vendor's job or a crashed worker's resumed ones wait behind every job handed ahead.",
+        "at arq's next poll instead of after a feeder pass (0: only free slots are fed).",
     )
     poll_delay_s: float = Field(
         0.1, gt=0, le=5, description="How often an arq worker with a free slot looks for a job (arq's default: 0.5)."
