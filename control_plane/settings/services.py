@@ -53,16 +53,25 @@ class RedisSettings(Section):
     @field_validator("sentinels")
     @classmethod
     def _addresses(cls, value: str) -> str:
-        for address in filter(None, (part.strip() for part in value.split(","))):
-            host, _, port = address.rpartition(":")
+        for address, host, port in _host_ports(value):
             if not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise ValueError(f"a Sentinel address is host:port, not {address!r}")
         return value
 
     def sentinel_addresses(self) -> list[tuple[str, int]]:
         """The Sentinels to ask for the primary; empty when Redis is reached at host and port."""
-        parts = filter(None, (part.strip() for part in self.sentinels.split(",")))
-        return [(host, int(port)) for host, _, port in (part.rpartition(":") for part in parts)]
+        return [(host, int(port)) for _, host, port in _host_ports(self.sentinels)]
+
+
+def _host_ports(addresses: str) -> list[tuple[str, str, str]]:
+    """``a:1, b:2`` as (address, host, port) texts, blanks skipped."""
+    parts = [part.strip() for part in addresses.split(",")]
+    return [(part, *_split(part)) for part in parts if part]
+
+
+def _split(address: str) -> tuple[str, str]:
+    host, _, port = address.rpartition(":")
+    return host, port
 
 
 class S3Settings(Section):

@@ -41,8 +41,7 @@ def harness_settings_of(
     shared = {item.name: getattr(product, item.name) for item in dataclasses.fields(Settings)}
     stack = stack or StackSettings()
     if stack.redis_ha and not product.redis.sentinels:  # the harness finds the primary as the applications do
-        sentinels = ",".join(f"127.0.0.1:{port}" for port in stack.sentinel_ports)
-        shared["redis"] = product.redis.model_copy(update={"sentinels": sentinels})
+        shared["redis"] = product.redis.model_copy(update={"sentinels": stack.sentinels()})
     return HarnessSettings(**shared, stack=stack, simulator=simulator or SimulatorSettings())
 
 

@@ -34,6 +34,11 @@ class StackSettings(Section):
     sentinel_down_after_ms: int = Field(
         5000, ge=100, description="How long the primary may not answer before the Sentinels fail it over (HA)."
     )
+
+    def sentinels(self) -> str:
+        """``ICP_REDIS_SENTINELS`` for this stack's Sentinels (used only with ``redis_ha``)."""
+        return ",".join(f"127.0.0.1:{port}" for port in self.sentinel_ports)
+
     workers: int = Field(2, ge=0, description="arq worker processes started by `stack up`.")
     postgres_bin_dir: Path | None = Field(None, description="Folder with initdb/postgres; found if unset.")
     toxiproxy_bin: Path | None = Field(None, description="toxiproxy server binary; found if unset.")

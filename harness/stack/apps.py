@@ -19,7 +19,7 @@ import redis
 from control_plane.api.server import server_argv
 from control_plane.settings import ApiSettings
 from harness.settings import HarnessSettings
-from harness.stack import redis_ha, redis_server
+from harness.stack import redis_server
 from harness.stack.paths import StackPaths
 from harness.stack.process import StackError, connected_to, owns, read_pid, spawn
 from harness.stack.service import Service, http_ready
@@ -37,7 +37,7 @@ def _env(settings: HarnessSettings | None = None, **extra: str) -> dict[str, str
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
     if settings is not None and settings.stack.redis_ha:
-        env["ICP_REDIS_SENTINELS"] = redis_ha.sentinels_setting(settings)
+        env["ICP_REDIS_SENTINELS"] = settings.stack.sentinels()
     env.update(extra)
     return env
 

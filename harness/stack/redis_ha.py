@@ -32,11 +32,6 @@ QUORUM = 2
 FAILOVER_TIMEOUT_MS = 60_000
 
 
-def sentinels_setting(settings: HarnessSettings) -> str:
-    """``ICP_REDIS_SENTINELS`` for the applications: every Sentinel of the stack."""
-    return ",".join(f"{LOOPBACK}:{port}" for port in settings.stack.sentinel_ports)
-
-
 def _client(settings: HarnessSettings, port: int) -> redis.Redis:
     password = settings.redis.password
     secret = password.get_secret_value() if password else None

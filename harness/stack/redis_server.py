@@ -56,11 +56,12 @@ def config_text(settings: HarnessSettings, data_dir: Path, *, port: int | None =
     return "\n".join(lines) + "\n"
 
 
-def client(settings: HarnessSettings, *, direct: bool = True) -> redis.Redis:
-    """A client for the real server (``direct``: the primary) or through the toxiproxy listener."""
+def client(settings: HarnessSettings, *, direct: bool = True, node: bool = False) -> redis.Redis:
+    """A client for the real server (``direct``: the primary, or with ``node`` this node whatever its role)
+    or through the toxiproxy listener."""
     password = settings.redis.password
     port = settings.stack.redis_port
-    if direct and settings.stack.redis_ha:  # after a failover the first primary is a replica: ask for the new one
+    if direct and not node and settings.stack.redis_ha:  # after a failover the first primary is a replica
         port = (redis_ha.current_primary(settings) or ("", port))[1]
     return redis.Redis(
         host="127.0.0.1" if direct else settings.redis.host,
@@ -84,16 +85,9 @@ def _launch(paths: StackPaths, settings: HarnessSettings) -> subprocess.Popen[by
 
 
 def _probe(settings: HarnessSettings) -> bool:
-    """This node answers (with a replicated Redis, :func:`client` would reach whichever node is the primary)."""
-    password = settings.redis.password
-    node = redis.Redis(
-        port=settings.stack.redis_port,
-        password=password.get_secret_value() if password else None,
-        socket_connect_timeout=1.0,
-        socket_timeout=2.0,
-    )
+    """This node answers, whether or not it is the primary now."""
     try:
-        with node as conn:
+        with client(settings, node=True) as conn:
             return bool(conn.ping())
     except (redis.RedisError, OSError):
         return False
