@@ -101,8 +101,12 @@ return #due
 )
 """Move delayed jobs that are due into their company's line."""
 
+READY_LEAD_MS = 3_600_000
+"""How far back a leading job's arq score is set: ahead of every job handed out in the last hour (a job's timeout)."""
+
 DISPATCH_LUA = (
-    _NOW
+    f"local READY_LEAD_MS = {READY_LEAD_MS}\n"
+    + _NOW
     + """
 -- KEYS: jobs, line, rotation, state, arq job, arq queue, arq result, arq retry
 -- ARGV: job, arq payload, payload TTL ms, tier, company, then pairs of tier, credit.
@@ -114,6 +118,9 @@ if not head then
   return -1
 end
 if head ~= ARGV[1] then return 0 end
+-- A company's first turn since it joined the rotation (a join score ends in .5) or a resumed job leads.
+local turn = tonumber(redis.call('ZSCORE', KEYS[3], ARGV[5]) or '0')
+local leads = turn % 1 ~= 0 or tonumber(redis.call('ZSCORE', KEYS[2], head)) < 0
 redis.call('ZREM', KEYS[2], head)
 redis.call('HDEL', KEYS[1], head)
 local clock = redis.call('HINCRBY', KEYS[4], 'clock:' .. ARGV[4], 1)
@@ -126,8 +133,16 @@ for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[4], 'credit:' .. ARGV[i], ARGV[i 
 if redis.call('EXISTS', KEYS[5]) == 1 then return 2 end
 redis.call('DEL', KEYS[7], KEYS[8])
 redis.call('SET', KEYS[5], ARGV[2], 'PX', ARGV[3])
-redis.call('ZADD', KEYS[6], now_ms(), head)
+local score = now_ms()
+if leads then score = score - READY_LEAD_MS end
+redis.call('ZADD', KEYS[6], score, head)
 return 1
 """
 )
-"""Take a line's head job and put it on arq's queue, due now, under its own id."""
+"""Take a line's head job and put it on arq's queue, due now, under its own id.
+
+arq's workers take due jobs in score order, and the feeder keeps jobs ready behind each slot (chosen
+one job per slot early). So that a vendor who just arrived, or a job whose worker died, does not wait
+behind them, its job is scored ahead of every job already handed out (still due now, still in the
+order the policy picked among jobs that lead).  arq treats a score of 0 as absent: the lead stays far
+above it."""

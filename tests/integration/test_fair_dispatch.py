@@ -115,6 +115,32 @@ async def test_the_feeder_keeps_the_configured_jobs_ready_behind_each_slot(
     assert len(await _in_arq(redis, settings)) == 6
 
 
+async def test_a_new_vendors_job_and_a_resumed_job_go_ahead_of_the_jobs_already_ready(
+    redis: Redis, settings: Settings, clean: None
+) -> None:
+    """The ready jobs were picked before these arrived: arq must not start those first."""
+    queue = RedisWorkQueue(cast(ArqRedis, redis), settings.redis.queue_name)
+    backlog, newcomer = uuid.uuid4(), uuid.uuid4()
+    backlog_jobs = [uuid.uuid4() for _ in range(20)]
+    for job in backlog_jobs:
+        await queue.file(QueueEntry(job, backlog, Tier.PRO))
+    feeder = _feeder(redis, settings, slots=3, ready_per_slot=1)
+    assert (await feeder.feed_once()).fed == 6
+    running = backlog_jobs[:3]  # what three slots took; the other three wait behind them
+    await redis.zrem(settings.redis.queue_name, str(running[0]))  # one ended: a place frees
+    newcomer_job = uuid.uuid4()
+    await queue.file(QueueEntry(newcomer_job, newcomer, Tier.PRO))
+    assert (await feeder.feed_once()).fed == 1
+    await redis.zrem(settings.redis.queue_name, str(running[1]))
+    resumed_job = uuid.uuid4()
+    await queue.file(QueueEntry(resumed_job, backlog, Tier.PRO, resumed=True))
+    assert (await feeder.feed_once()).fed == 1
+
+    leading = [str(newcomer_job), str(resumed_job)]
+    handed_out = [str(job) for job in backlog_jobs[2:6]]  # one still running, three ready
+    assert await _in_arq(redis, settings) == leading + handed_out
+
+
 async def test_the_feeder_fills_only_free_slots_skips_paused_scopes_and_promotes_due_jobs(
     redis: Redis, settings: Settings, clean: None
 ) -> None:
